@@ -1,0 +1,158 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using CareWorkflows.Definitions;
+using CareWorkflows.Functions.Auth;
+using CareWorkflows.Runtime.Channels;
+using CareWorkflows.Runtime.Engine;
+using CareWorkflows.Runtime.Links;
+using CareWorkflows.Runtime.Postgres;
+using CareWorkflows.Runtime.Sqlite;
+using CareWorkflows.Runtime.Store;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.Json;
+using NodaTime;
+
+namespace CareWorkflows.Functions.Extensions;
+
+/// <summary>All service registration in one place; Program.cs stays a screenful.</summary>
+public static class CareWorkflowsServices
+{
+    public static WebApplicationBuilder AddCareWorkflows(this WebApplicationBuilder builder)
+    {
+        var env = builder.Environment;
+        var config = builder.Configuration;
+        if (env.IsDevelopment()) AddLocalSettings(builder);
+
+        var port = config["FUNCTIONS_CUSTOMHANDLER_PORT"];
+        if (!string.IsNullOrEmpty(port)) builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        else if (string.IsNullOrEmpty(config["urls"]) && string.IsNullOrEmpty(config["ASPNETCORE_URLS"]) && string.IsNullOrEmpty(config["HTTP_PORTS"]))
+            builder.WebHost.UseUrls("http://localhost:7071");
+
+        var services = builder.Services;
+        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(o => WorkflowJson.Configure(o.SerializerOptions));
+        services.AddOpenApi();
+
+        // ---- clock: the system clock, or the simulation clock when Simulation:Enabled (never in Production) ----
+        var simulation = config.GetValue("Simulation:Enabled", false);
+        if (simulation && env.IsProduction())
+            throw new InvalidOperationException("Simulation:Enabled is refused in Production.");
+        if (simulation)
+        {
+            var start = config["Simulation:Start"] is { Length: > 0 } s
+                ? NodaTime.Text.InstantPattern.ExtendedIso.Parse(s).GetValueOrThrow()
+                : NodaTime.SystemClock.Instance.GetCurrentInstant();
+            var sim = new SimulationClock(start);
+            services.AddSingleton(sim);
+            services.AddSingleton<IClock>(sim);
+        }
+        else services.AddSingleton<IClock>(NodaTime.SystemClock.Instance);
+
+        // ---- store ----
+        var provider = config["Storage:Provider"] ?? "Sqlite";
+        services.AddSingleton<IWorkflowStore>(_ => provider switch
+        {
+            "Sqlite" => new SqliteWorkflowStore(config["Storage:SqlitePath"] ?? Path.Combine("data", "careworkflows.db")),
+            "Postgres" => new PostgresWorkflowStore(config.GetConnectionString("Postgres")
+                ?? throw new InvalidOperationException("Storage:Provider is Postgres but ConnectionStrings:Postgres is not set.")),
+            _ => throw new InvalidOperationException($"Storage:Provider must be Sqlite or Postgres, not '{provider}'."),
+        });
+
+        // ---- runtime ----
+        var workerId = config["Runtime:WorkerId"] ?? $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40];
+        services.AddSingleton(new PumpOptions(workerId,
+            BatchSize: config.GetValue("Runtime:TimerBatchSize", 200),
+            Lease: Duration.FromSeconds(config.GetValue("Runtime:LeaseSeconds", 60))));
+        services.AddSingleton(new OutboxOptions(workerId,
+            MaxAttempts: config.GetValue("Outbox:MaxAttempts", 5),
+            BaseDelay: Duration.FromSeconds(config.GetValue("Outbox:BaseDelaySeconds", 5.0)),
+            MaxDelay: Duration.FromSeconds(config.GetValue("Outbox:MaxDelaySeconds", 900.0)),
+            Lease: Duration.FromSeconds(config.GetValue("Outbox:LeaseSeconds", 120))));
+        services.AddSingleton<RuntimeSignals>();
+        services.AddSingleton(sp => new RuntimeEnvironment(
+            new PolicySettings(Section(config, "Policy")),
+            sp.GetRequiredService<HmacLinkIssuer>(),
+            new Contacts(Section(config, "Contacts")),
+            WorkingCalendar.Shipped.WithEndOfDay(config["Calendar:EndOfDay"] is { Length: > 0 } eod
+                ? NodaTime.Text.LocalTimePattern.ExtendedIso.Parse(eod).GetValueOrThrow()
+                : WorkingCalendar.DefaultEndOfDay)));
+        services.AddSingleton(_ => new HmacLinkIssuer(SigningKey(config, env), config["Links:BaseUrl"] ?? "http://localhost:7071"));
+        services.AddSingleton<WorkflowRegistry>();
+        services.AddSingleton<WorkflowRuntime>();
+        services.AddSingleton<TimerPump>();
+        services.AddSingleton<OutboxDispatcher>();
+        services.AddSingleton<ChannelRouter>();
+        if (simulation) services.AddSingleton<Simulator>();
+        services.AddWorkflowDefinitions();
+
+        // ---- channels (Channels:Email / Channels:Sms) ----
+        foreach (var (kind, key) in new[] { (MessageChannel.Email, "Channels:Email"), (MessageChannel.Sms, "Channels:Sms") })
+        {
+            var name = config[key] ?? "Dev";
+            if (name == "Dev") services.AddSingleton<IMessageChannel>(new DevChannel(kind));
+            else if (!services.AddChannel(kind, name, config))
+                throw new InvalidOperationException($"{key}={name} is not a known channel.");
+        }
+
+        if (config.GetValue("Runtime:BackgroundLoops", true)) services.AddHostedService<RuntimeLoops>();
+
+        // ---- sign-in ----
+        var authMode = config["Auth:Mode"] ?? (env.IsDevelopment() ? "Demo" : "Entra");
+        if (authMode == "Demo")
+        {
+            if (!env.IsDevelopment())
+                throw new InvalidOperationException("Auth:Mode=Demo (the local demo sign-in) is only allowed when the environment is Development.");
+            services.AddAuthentication(DemoAuthenticationHandler.Scheme)
+                .AddScheme<AuthenticationSchemeOptions, DemoAuthenticationHandler>(DemoAuthenticationHandler.Scheme, null);
+        }
+        else services.AddEntraAuthentication(config);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Policies.Staff, p => p.RequireRole(Policies.StaffRoles))
+            .AddPolicy(Policies.Admin, p => p.RequireRole(Roles.Admin))
+            .AddPolicy(Policies.Authenticated, p => p.RequireAuthenticatedUser());
+        return builder;
+    }
+
+    public static async Task UseCareWorkflowsAsync(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapOpenApi();
+        await app.Services.GetRequiredService<IWorkflowStore>().MigrateAsync();
+        await app.Services.LoadOperatorCalendarAsync();
+    }
+
+    private static IReadOnlyDictionary<string, string> Section(IConfiguration config, string name) =>
+        config.GetSection(name).AsEnumerable(makePathsRelative: true).Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value!);
+
+    /// <summary>
+    /// Links:SigningKey from settings / Key Vault. In Development without one, a random key is kept in ./data so
+    /// links survive restarts; elsewhere a missing key stops the start.
+    /// </summary>
+    private static string SigningKey(IConfiguration config, IHostEnvironment env)
+    {
+        if (config["Links:SigningKey"] is { Length: > 0 } key) return key;
+        if (!env.IsDevelopment()) throw new InvalidOperationException("Links:SigningKey is not set.");
+        var path = Path.GetFullPath(Path.Combine("data", "dev-signing.key"));
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        if (!File.Exists(path)) File.WriteAllText(path, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        return File.ReadAllText(path).Trim();
+    }
+
+    /// <summary>Reads local.settings.json (Functions style: "Values" with __ or : separators) in Development.</summary>
+    private static void AddLocalSettings(WebApplicationBuilder builder)
+    {
+        var path = Path.Combine(builder.Environment.ContentRootPath, "local.settings.json");
+        if (!File.Exists(path)) path = Path.Combine(builder.Environment.ContentRootPath, "..", "local.settings.json");
+        if (!File.Exists(path)) return;
+        using var doc = JsonDocument.Parse(File.ReadAllText(path));
+        if (!doc.RootElement.TryGetProperty("Values", out var values)) return;
+        var dict = values.EnumerateObject().ToDictionary(p => p.Name.Replace("__", ":"), p => p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : p.Value.GetRawText());
+        // Settings already given by environment or command line still win.
+        IList<IConfigurationSource> sources = ((IConfigurationBuilder)builder.Configuration).Sources;
+        var at = sources.ToList().FindIndex(s => s is Microsoft.Extensions.Configuration.EnvironmentVariables.EnvironmentVariablesConfigurationSource);
+        sources.Insert(at < 0 ? sources.Count : at, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = dict });
+    }
+}

@@ -1,0 +1,38 @@
+using System.Data.Common;
+using CareWorkflows.Runtime.Store;
+using Dapper;
+using Npgsql;
+
+namespace CareWorkflows.Runtime.Postgres;
+
+/// <summary>
+/// PostgreSQL: production and multi-node. Any number of app processes share one database; claims use
+/// <c>FOR UPDATE SKIP LOCKED</c> so workers never wait on, or take, each other's rows.
+/// </summary>
+public sealed class PostgresWorkflowStore(NpgsqlDataSource dataSource) : SqlWorkflowStore
+{
+    public PostgresWorkflowStore(string connectionString) : this(NpgsqlDataSource.Create(connectionString)) { }
+
+    public override string Name => "Postgres";
+    protected override string ScriptPrefix => "Postgres";
+
+    protected override async Task<DbConnection> OpenAsync(CancellationToken ct) => await dataSource.OpenConnectionAsync(ct);
+
+    protected override bool IsUniqueViolation(DbException e) => e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
+
+    // Migrations run under a transaction-scoped advisory lock: several nodes starting together apply each script once.
+    protected override Task LockForMigrationAsync(DbConnection c, DbTransaction tx, CancellationToken ct) =>
+        c.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(7071001)", transaction: tx, cancellationToken: ct));
+
+    protected override async Task<DbTransaction> BeginWriteAsync(DbConnection c, CancellationToken ct) => await c.BeginTransactionAsync(ct);
+
+    protected override string ClaimTimersSql =>
+        "UPDATE timers SET lease_owner = @owner, lease_until = @until WHERE id IN (" +
+        " SELECT id FROM timers WHERE due_at <= @now AND (lease_until IS NULL OR lease_until <= @now) ORDER BY due_at LIMIT @max FOR UPDATE SKIP LOCKED)" +
+        " RETURNING id, reference, name, due_at";
+
+    protected override string ClaimOutboxSql =>
+        "UPDATE outbox SET status = 1, lease_owner = @owner, lease_until = @until WHERE id IN (" +
+        " SELECT id FROM outbox WHERE (status = 0 AND next_attempt_at <= @now) OR (status = 1 AND lease_until <= @now) ORDER BY next_attempt_at LIMIT @max FOR UPDATE SKIP LOCKED)" +
+        $" RETURNING {OutboxColumns}";
+}

@@ -1,0 +1,59 @@
+using NodaTime;
+
+namespace CareWorkflows.Runtime.Store;
+
+/// <summary>
+/// The one store contract. Implemented by SQLite (embedded, single node) and PostgreSQL (multi-node).
+/// The same contract test suite runs against both (tests/CareWorkflows.Tests/Store).
+/// </summary>
+public interface IWorkflowStore
+{
+    string Name { get; }
+
+    /// <summary>Creates the schema and applies numbered migrations not yet applied. Safe to call on every start, by many nodes.</summary>
+    Task MigrateAsync(CancellationToken ct = default);
+
+    /// <summary>True when the database answers and every shipped migration is applied.</summary>
+    Task<bool> IsReadyAsync(CancellationToken ct = default);
+
+    Task<InstanceRow?> LoadAsync(string reference, CancellationToken ct = default);
+
+    /// <summary>The stored result of an idempotent command, if that key was used before.</summary>
+    Task<string?> FindCommandResultAsync(string idempotencyKey, CancellationToken ct = default);
+
+    /// <summary>
+    /// Writes one transition in one transaction. Throws <see cref="ConcurrencyConflictException"/> when the version
+    /// check fails or a unique key (event sequence, reference, idempotency key) is taken, and
+    /// <see cref="StaleTimerException"/> when <see cref="CommitBatch.ConsumeTimerId"/> is no longer pending.
+    /// Nothing is written in either case.
+    /// </summary>
+    Task CommitAsync(CommitBatch batch, CancellationToken ct = default);
+
+    /// <summary>Claims up to <paramref name="max"/> due timers whose lease is free or expired, earliest first.</summary>
+    Task<IReadOnlyList<ClaimedTimer>> ClaimDueTimersAsync(Instant now, int max, string owner, Duration lease, CancellationToken ct = default);
+
+    /// <summary>Pushes a claimed timer's lease to <paramref name="until"/> (used to back off when a transition keeps failing).</summary>
+    Task DeferTimerAsync(Guid id, Instant until, CancellationToken ct = default);
+
+    /// <summary>The earliest due time among pending timers, or null.</summary>
+    Task<Instant?> NextTimerDueAsync(CancellationToken ct = default);
+
+    Task<IReadOnlyList<TimerRow>> GetTimersAsync(string reference, CancellationToken ct = default);
+
+    Task<IReadOnlyList<OutboxMessage>> ClaimOutboxAsync(Instant now, int max, string owner, Duration lease, CancellationToken ct = default);
+    Task<Instant?> NextOutboxDueAsync(CancellationToken ct = default);
+    Task MarkSentAsync(Guid id, string owner, string provider, string providerMessageId, Instant sentAt, CancellationToken ct = default);
+    Task MarkRetryAsync(Guid id, string owner, int attempts, Instant nextAttemptAt, string error, CancellationToken ct = default);
+    Task<OutboxMessage?> GetMessageAsync(Guid id, CancellationToken ct = default);
+    /// <summary>Puts a failed message back to pending (operator retry).</summary>
+    Task<bool> RequeueMessageAsync(Guid id, Instant now, CancellationToken ct = default);
+    Task UpdateDeliveryStatusAsync(string provider, string providerMessageId, string deliveryStatus, CancellationToken ct = default);
+
+    Task<IReadOnlyList<OutboxMessage>> GetMessagesAsync(string? reference = null, string? to = null, string? provider = null, OutboxStatus? status = null, int limit = 500, CancellationToken ct = default);
+    Task<IReadOnlyList<TimelineEntry>> GetTimelineAsync(string reference, CancellationToken ct = default);
+    Task<IReadOnlyList<InstanceRow>> ListInstancesAsync(InstanceFilter filter, Instant now, CancellationToken ct = default);
+
+    /// <summary>Small key/value documents the service keeps (e.g. the loaded bank-holiday file).</summary>
+    Task<string?> GetDocumentAsync(string key, CancellationToken ct = default);
+    Task PutDocumentAsync(string key, string value, Instant now, CancellationToken ct = default);
+}

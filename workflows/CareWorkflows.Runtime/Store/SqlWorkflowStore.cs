@@ -1,0 +1,359 @@
+using System.Data;
+using System.Data.Common;
+using System.Text.Json;
+using CareWorkflows.Definitions;
+using Dapper;
+using NodaTime;
+
+namespace CareWorkflows.Runtime.Store;
+
+/// <summary>
+/// The store logic both databases share. Each store (SqliteWorkflowStore, PostgresWorkflowStore) supplies its
+/// connections, its numbered migration scripts and the few statements whose syntax differs (claims with
+/// <c>FOR UPDATE SKIP LOCKED</c> on PostgreSQL). Table order inside a commit is always
+/// commands → instances → events → timers → outbox, so two transactions never wait on each other in a cycle.
+/// </summary>
+public abstract class SqlWorkflowStore : IWorkflowStore
+{
+    protected static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public abstract string Name { get; }
+    protected abstract string ScriptPrefix { get; }
+    protected abstract Task<DbConnection> OpenAsync(CancellationToken ct);
+    protected abstract bool IsUniqueViolation(DbException e);
+    protected abstract Task LockForMigrationAsync(DbConnection c, DbTransaction tx, CancellationToken ct);
+    protected abstract Task<DbTransaction> BeginWriteAsync(DbConnection c, CancellationToken ct);
+
+    /// <summary>Claims due timers; the PostgreSQL version skips rows other workers hold locked.</summary>
+    protected abstract string ClaimTimersSql { get; }
+    protected abstract string ClaimOutboxSql { get; }
+
+    /// <summary>Serialises writers where the database allows only one (SQLite); a no-op elsewhere.</summary>
+    protected virtual ValueTask<IDisposable> WriteLockAsync(CancellationToken ct) => ValueTask.FromResult<IDisposable>(NoLock.Instance);
+
+    private sealed class NoLock : IDisposable { public static readonly NoLock Instance = new(); public void Dispose() { } }
+
+    protected static long T(Instant i) => i.ToUnixTimeTicks();
+    protected static Instant I(long t) => Instant.FromUnixTimeTicks(t);
+    protected static Instant? I(long? t) => t is { } v ? Instant.FromUnixTimeTicks(v) : null;
+
+    // ---------- migrations ----------
+
+    public IReadOnlyList<(int Version, string Sql)> Scripts()
+    {
+        var asm = typeof(SqlWorkflowStore).Assembly;
+        var prefix = $"CareWorkflows.{ScriptPrefix}.";
+        return asm.GetManifestResourceNames()
+            .Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
+            .Select(n =>
+            {
+                var file = n[prefix.Length..];
+                var version = int.Parse(file[..file.IndexOf('_')], System.Globalization.CultureInfo.InvariantCulture);
+                using var s = asm.GetManifestResourceStream(n)!;
+                using var r = new StreamReader(s);
+                return (version, r.ReadToEnd());
+            })
+            .OrderBy(x => x.version)
+            .ToList();
+    }
+
+    public async Task MigrateAsync(CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        using var _ = await WriteLockAsync(ct);
+        await using var tx = await BeginWriteAsync(c, ct);
+        await LockForMigrationAsync(c, tx, ct);
+        await c.ExecuteAsync(new CommandDefinition(
+            "CREATE TABLE IF NOT EXISTS schema_versions (version BIGINT NOT NULL PRIMARY KEY, applied_at BIGINT NOT NULL)", transaction: tx, cancellationToken: ct));
+        var applied = (await c.QueryAsync<long>(new CommandDefinition("SELECT version FROM schema_versions", transaction: tx, cancellationToken: ct))).ToHashSet();
+        foreach (var (version, sql) in Scripts())
+        {
+            if (applied.Contains(version)) continue;
+            await c.ExecuteAsync(new CommandDefinition(sql, transaction: tx, cancellationToken: ct));
+            await c.ExecuteAsync(new CommandDefinition("INSERT INTO schema_versions (version, applied_at) VALUES (@version, @at)",
+                new { version, at = DateTimeOffset.UtcNow.UtcTicks }, tx, cancellationToken: ct));
+        }
+        await tx.CommitAsync(ct);
+    }
+
+    public async Task<bool> IsReadyAsync(CancellationToken ct = default)
+    {
+        try
+        {
+            await using var c = await OpenAsync(ct);
+            var applied = (await c.QueryAsync<long>(new CommandDefinition("SELECT version FROM schema_versions", cancellationToken: ct))).ToHashSet();
+            return Scripts().All(s => applied.Contains(s.Version));
+        }
+        catch (DbException) { return false; }
+    }
+
+    // ---------- instances ----------
+
+    private const string InstanceColumns =
+        "reference AS Reference, type AS Type, status AS Status, completed AS Completed, state AS State, version AS Version, last_seq AS LastSeq, created_at AS CreatedAt, updated_at AS UpdatedAt, next_due_at AS NextDueAt, summary AS Summary";
+
+#pragma warning disable CS0649 // assigned by Dapper
+    private sealed class InstanceDb
+    {
+        public string Reference = ""; public string Type = ""; public string Status = ""; public bool Completed; public string State = "";
+        public long Version; public long LastSeq; public long CreatedAt; public long UpdatedAt; public long? NextDueAt; public string Summary = "";
+
+        public InstanceRow ToRow() => new(Reference, Type, Status, Completed, State, Version, LastSeq, I(CreatedAt), I(UpdatedAt), I(NextDueAt), Summary);
+    }
+
+    public async Task<InstanceRow?> LoadAsync(string reference, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        var row = await c.QuerySingleOrDefaultAsync<InstanceDb>(new CommandDefinition(
+            $"SELECT {InstanceColumns} FROM instances WHERE reference = @reference", new { reference }, cancellationToken: ct));
+        return row?.ToRow();
+    }
+
+    public async Task<string?> FindCommandResultAsync(string idempotencyKey, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
+            "SELECT result FROM commands WHERE idempotency_key = @idempotencyKey", new { idempotencyKey }, cancellationToken: ct));
+    }
+
+    public async Task CommitAsync(CommitBatch b, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        using var _ = await WriteLockAsync(ct);
+        await using var tx = await BeginWriteAsync(c, ct);
+        try
+        {
+            if (b.IdempotencyKey is not null)
+                await c.ExecuteAsync(new CommandDefinition(
+                    "INSERT INTO commands (idempotency_key, reference, result, created_at) VALUES (@key, @reference, @result, @at)",
+                    new { key = b.IdempotencyKey, reference = b.Reference, result = b.Result ?? "{}", at = T(b.Now) }, tx, cancellationToken: ct));
+
+            var lastSeq = b.Events.Count > 0 ? b.Events[^1].Seq : (long?)null;
+            if (b.ExpectedVersion == 0)
+            {
+                await c.ExecuteAsync(new CommandDefinition(
+                    "INSERT INTO instances (reference, type, status, completed, summary, state, version, last_seq, next_due_at, created_at, updated_at) " +
+                    "VALUES (@Reference, @Type, @Status, @Completed, @Summary, @State, 1, @lastSeq, NULL, @now, @now)",
+                    new { b.Reference, b.Type, b.Status, b.Completed, b.Summary, b.State, lastSeq = lastSeq ?? 0, now = T(b.Now) }, tx, cancellationToken: ct));
+            }
+            else
+            {
+                var n = await c.ExecuteAsync(new CommandDefinition(
+                    "UPDATE instances SET status = @Status, completed = @Completed, summary = @Summary, state = @State, version = version + 1, " +
+                    "last_seq = COALESCE(@lastSeq, last_seq), updated_at = @now WHERE reference = @Reference AND version = @ExpectedVersion",
+                    new { b.Status, b.Completed, b.Summary, b.State, lastSeq, now = T(b.Now), b.Reference, b.ExpectedVersion }, tx, cancellationToken: ct));
+                if (n != 1) throw new ConcurrencyConflictException($"{b.Reference} is no longer at version {b.ExpectedVersion}.");
+            }
+
+            foreach (var e in b.Events)
+                await c.ExecuteAsync(new CommandDefinition(
+                    "INSERT INTO events (reference, seq, type, data, actor_id, actor_role, at) VALUES (@Reference, @Seq, @Type, @Data, @ActorId, @ActorRole, @At)",
+                    new { b.Reference, e.Seq, e.Type, e.Data, ActorId = e.Actor.Id, ActorRole = e.Actor.Role, At = T(e.At) }, tx, cancellationToken: ct));
+
+            if (b.ConsumeTimerId is { } consumed)
+            {
+                var n = await c.ExecuteAsync(new CommandDefinition("DELETE FROM timers WHERE id = @id", new { id = consumed.ToString() }, tx, cancellationToken: ct));
+                if (n != 1) throw new StaleTimerException(consumed);
+            }
+            if (b.CancelAllTimers)
+                await c.ExecuteAsync(new CommandDefinition("DELETE FROM timers WHERE reference = @Reference", new { b.Reference }, tx, cancellationToken: ct));
+            foreach (var name in b.CancelTimers)
+                await c.ExecuteAsync(new CommandDefinition("DELETE FROM timers WHERE reference = @Reference AND name = @name", new { b.Reference, name }, tx, cancellationToken: ct));
+            foreach (var t in b.SetTimers)
+                await c.ExecuteAsync(new CommandDefinition(
+                    "INSERT INTO timers (id, reference, name, due_at, lease_owner, lease_until) VALUES (@id, @Reference, @Name, @due, NULL, NULL) " +
+                    "ON CONFLICT (reference, name) DO UPDATE SET id = excluded.id, due_at = excluded.due_at, lease_owner = NULL, lease_until = NULL",
+                    new { id = t.Id.ToString(), b.Reference, t.Name, due = T(t.DueAt) }, tx, cancellationToken: ct));
+            if (b.SetTimers.Count > 0 || b.CancelTimers.Count > 0 || b.ConsumeTimerId is not null || b.CancelAllTimers || b.ExpectedVersion == 0)
+                await c.ExecuteAsync(new CommandDefinition(
+                    "UPDATE instances SET next_due_at = (SELECT MIN(due_at) FROM timers WHERE reference = @Reference) WHERE reference = @Reference",
+                    new { b.Reference }, tx, cancellationToken: ct));
+
+            foreach (var m in b.Messages)
+                await c.ExecuteAsync(new CommandDefinition(
+                    "INSERT INTO outbox (id, reference, channel, recipient, recipient_id, purpose, subject, body, html_body, links, status, attempts, next_attempt_at, created_at) " +
+                    "VALUES (@id, @Reference, @channel, @To, @RecipientId, @Purpose, @Subject, @Body, @HtmlBody, @links, 0, 0, @at, @at)",
+                    new { id = m.Id.ToString(), m.Reference, channel = (int)m.Channel, m.To, m.RecipientId, m.Purpose, m.Subject, m.Body, m.HtmlBody, links = JsonSerializer.Serialize(m.Links, Json), at = T(m.NextAttemptAt) },
+                    tx, cancellationToken: ct));
+
+            if (b.FailMessageId is { } failed)
+                await c.ExecuteAsync(new CommandDefinition(
+                    "UPDATE outbox SET status = 3, attempts = attempts + 1, last_error = @error, lease_owner = NULL, lease_until = NULL WHERE id = @id",
+                    new { id = failed.ToString(), error = b.FailError }, tx, cancellationToken: ct));
+
+            await tx.CommitAsync(ct);
+        }
+        catch (DbException e) when (IsUniqueViolation(e))
+        {
+            throw new ConcurrencyConflictException($"{b.Reference}: a unique key was taken by a concurrent writer ({e.Message}).");
+        }
+    }
+
+    public async Task<IReadOnlyList<InstanceRow>> ListInstancesAsync(InstanceFilter f, Instant now, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        var where = new List<string>();
+        if (f.Type is not null) where.Add("type = @Type");
+        if (f.Status is not null) where.Add("status = @Status");
+        if (f.Completed is { } done) where.Add(done ? "completed = @True" : "completed = @False");
+        if (f.Overdue == true) where.Add("next_due_at IS NOT NULL AND next_due_at <= @now");
+        var sql = $"SELECT {InstanceColumns} FROM instances" + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") +
+                  " ORDER BY CASE WHEN next_due_at IS NULL THEN 1 ELSE 0 END, next_due_at, created_at DESC LIMIT @Limit";
+        var rows = await c.QueryAsync<InstanceDb>(new CommandDefinition(sql, new { f.Type, f.Status, f.Limit, now = T(now), True = true, False = false }, cancellationToken: ct));
+        return rows.Select(r => r.ToRow()).ToList();
+    }
+
+    public async Task<IReadOnlyList<TimelineEntry>> GetTimelineAsync(string reference, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        var rows = await c.QueryAsync<(long Seq, string Type, string Data, string ActorId, string ActorRole, long At)>(new CommandDefinition(
+            "SELECT seq, type, data, actor_id, actor_role, at FROM events WHERE reference = @reference ORDER BY seq", new { reference }, cancellationToken: ct));
+        return rows.Select(r => new TimelineEntry(r.Seq, r.Type, r.Data, r.ActorId, r.ActorRole, I(r.At))).ToList();
+    }
+
+    // ---------- timers ----------
+
+    public async Task<IReadOnlyList<ClaimedTimer>> ClaimDueTimersAsync(Instant now, int max, string owner, Duration lease, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        using var _ = await WriteLockAsync(ct);
+        await using var tx = await BeginWriteAsync(c, ct);
+        var rows = await c.QueryAsync<(string Id, string Reference, string Name, long DueAt)>(new CommandDefinition(
+            ClaimTimersSql, new { now = T(now), max, owner, until = T(now + lease) }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return rows.Select(r => new ClaimedTimer(Guid.Parse(r.Id), r.Reference, r.Name, I(r.DueAt))).OrderBy(t => t.DueAt).ToList();
+    }
+
+    public async Task DeferTimerAsync(Guid id, Instant until, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        using var _ = await WriteLockAsync(ct);
+        await c.ExecuteAsync(new CommandDefinition("UPDATE timers SET lease_until = @until WHERE id = @id", new { id = id.ToString(), until = T(until) }, cancellationToken: ct));
+    }
+
+    public async Task<Instant?> NextTimerDueAsync(CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        return I(await c.ExecuteScalarAsync<long?>(new CommandDefinition("SELECT MIN(due_at) FROM timers", cancellationToken: ct)));
+    }
+
+    public async Task<IReadOnlyList<TimerRow>> GetTimersAsync(string reference, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        var rows = await c.QueryAsync<(string Id, string Reference, string Name, long DueAt)>(new CommandDefinition(
+            "SELECT id, reference, name, due_at FROM timers WHERE reference = @reference ORDER BY due_at", new { reference }, cancellationToken: ct));
+        return rows.Select(r => new TimerRow(Guid.Parse(r.Id), r.Reference, r.Name, I(r.DueAt))).ToList();
+    }
+
+    // ---------- outbox ----------
+
+    protected const string OutboxColumns =
+        "id, reference, channel, recipient, recipient_id, purpose, subject, body, html_body, links, status, attempts, next_attempt_at, created_at, provider, provider_message_id, sent_at, last_error, delivery_status";
+
+    private sealed class OutboxDb
+    {
+#pragma warning restore CS0649
+        public string id = ""; public string reference = ""; public int channel; public string recipient = ""; public string? recipient_id;
+        public string purpose = ""; public string subject = ""; public string body = ""; public string? html_body; public string links = "[]";
+        public int status; public int attempts; public long next_attempt_at; public long created_at; public string? provider;
+        public string? provider_message_id; public long? sent_at; public string? last_error; public string? delivery_status;
+
+        public OutboxMessage ToMessage() => new(Guid.Parse(id), reference, (MessageChannel)channel, recipient, recipient_id, purpose, subject, body, html_body,
+            JsonSerializer.Deserialize<string[]>(links, Json) ?? [], (OutboxStatus)status, attempts, I(next_attempt_at), I(created_at),
+            provider, provider_message_id, I(sent_at), last_error, delivery_status);
+    }
+
+    public async Task<IReadOnlyList<OutboxMessage>> ClaimOutboxAsync(Instant now, int max, string owner, Duration lease, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        using var _ = await WriteLockAsync(ct);
+        await using var tx = await BeginWriteAsync(c, ct);
+        var rows = await c.QueryAsync<OutboxDb>(new CommandDefinition(
+            ClaimOutboxSql, new { now = T(now), max, owner, until = T(now + lease) }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return rows.Select(r => r.ToMessage()).OrderBy(m => m.NextAttemptAt).ToList();
+    }
+
+    public async Task<Instant?> NextOutboxDueAsync(CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        return I(await c.ExecuteScalarAsync<long?>(new CommandDefinition(
+            "SELECT MIN(CASE WHEN status = 0 THEN next_attempt_at ELSE lease_until END) FROM outbox WHERE status IN (0, 1)", cancellationToken: ct)));
+    }
+
+    public async Task MarkSentAsync(Guid id, string owner, string provider, string providerMessageId, Instant sentAt, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        using var _ = await WriteLockAsync(ct);
+        await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE outbox SET status = 2, attempts = attempts + 1, provider = @provider, provider_message_id = @providerMessageId, sent_at = @at, " +
+            "lease_owner = NULL, lease_until = NULL, last_error = NULL WHERE id = @id AND status = 1",
+            new { id = id.ToString(), provider, providerMessageId, at = T(sentAt) }, cancellationToken: ct));
+    }
+
+    public async Task MarkRetryAsync(Guid id, string owner, int attempts, Instant nextAttemptAt, string error, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        using var _ = await WriteLockAsync(ct);
+        await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE outbox SET status = 0, attempts = @attempts, next_attempt_at = @next, last_error = @error, lease_owner = NULL, lease_until = NULL " +
+            "WHERE id = @id AND status = 1 AND lease_owner = @owner",
+            new { id = id.ToString(), attempts, next = T(nextAttemptAt), error, owner }, cancellationToken: ct));
+    }
+
+    public async Task<OutboxMessage?> GetMessageAsync(Guid id, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        var row = await c.QuerySingleOrDefaultAsync<OutboxDb>(new CommandDefinition(
+            $"SELECT {OutboxColumns} FROM outbox WHERE id = @id", new { id = id.ToString() }, cancellationToken: ct));
+        return row?.ToMessage();
+    }
+
+    public async Task<bool> RequeueMessageAsync(Guid id, Instant now, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        using var _ = await WriteLockAsync(ct);
+        return await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE outbox SET status = 0, attempts = 0, next_attempt_at = @now, lease_owner = NULL, lease_until = NULL WHERE id = @id AND status = 3",
+            new { id = id.ToString(), now = T(now) }, cancellationToken: ct)) == 1;
+    }
+
+    public async Task UpdateDeliveryStatusAsync(string provider, string providerMessageId, string deliveryStatus, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        using var _ = await WriteLockAsync(ct);
+        await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE outbox SET delivery_status = @deliveryStatus WHERE provider = @provider AND provider_message_id = @providerMessageId",
+            new { provider, providerMessageId, deliveryStatus }, cancellationToken: ct));
+    }
+
+    public async Task<IReadOnlyList<OutboxMessage>> GetMessagesAsync(string? reference = null, string? to = null, string? provider = null, OutboxStatus? status = null, int limit = 500, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        var where = new List<string>();
+        if (reference is not null) where.Add("reference = @reference");
+        if (to is not null) where.Add("recipient = @to");
+        if (provider is not null) where.Add("provider = @provider");
+        if (status is not null) where.Add("status = @status");
+        var sql = $"SELECT {OutboxColumns} FROM outbox" + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") + " ORDER BY created_at, id LIMIT @limit";
+        var rows = await c.QueryAsync<OutboxDb>(new CommandDefinition(sql, new { reference, to, provider, status = (int?)status, limit }, cancellationToken: ct));
+        return rows.Select(r => r.ToMessage()).ToList();
+    }
+
+    // ---------- documents ----------
+
+    public async Task<string?> GetDocumentAsync(string key, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<string>(new CommandDefinition("SELECT value FROM documents WHERE key = @key", new { key }, cancellationToken: ct));
+    }
+
+    public async Task PutDocumentAsync(string key, string value, Instant now, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        using var _ = await WriteLockAsync(ct);
+        await c.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO documents (key, value, updated_at) VALUES (@key, @value, @at) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            new { key, value, at = T(now) }, cancellationToken: ct));
+    }
+}
