@@ -13,7 +13,7 @@ namespace CareWorkflows.Runtime.Store;
 /// <c>FOR UPDATE SKIP LOCKED</c> on PostgreSQL). Table order inside a commit is always
 /// commands → instances → events → timers → outbox, so two transactions never wait on each other in a cycle.
 /// </summary>
-public abstract class SqlWorkflowStore : IWorkflowStore
+public abstract partial class SqlWorkflowStore : IWorkflowStore
 {
     protected static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
