@@ -30,6 +30,7 @@ public static class CareWorkflowsServices
 
         var services = builder.Services;
         services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemExceptionHandler>();
         services.ConfigureHttpJsonOptions(o => WorkflowJson.Configure(o.SerializerOptions));
         services.AddOpenApi();
 
