@@ -1,4 +1,5 @@
 using CareWorkflows.Definitions;
+using CareWorkflows.Functions.Apis;
 
 namespace CareWorkflows.Functions.Extensions;
 
@@ -7,11 +8,13 @@ public static class Workflows
 {
     public static IServiceCollection AddWorkflowDefinitions(this IServiceCollection services)
     {
+        services.AddD2AReferrals();
         return services;
     }
 
     public static WebApplication MapWorkflowApis(this WebApplication app)
     {
+        app.MapD2AReferralsApi();
         return app;
     }
 }

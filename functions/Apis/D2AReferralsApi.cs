@@ -1,0 +1,289 @@
+using System.Net;
+using System.Text;
+using CareWorkflows.Definitions;
+using CareWorkflows.Definitions.Workflows;
+using CareWorkflows.Functions.Auth;
+using CareWorkflows.Functions.Extensions;
+using CareWorkflows.Runtime.Engine;
+using CareWorkflows.Runtime.Links;
+using CareWorkflows.Runtime.Providers;
+using CareWorkflows.Runtime.Store;
+using Microsoft.AspNetCore.Http.HttpResults;
+using NodaTime;
+using NodaTime.Text;
+
+namespace CareWorkflows.Functions.Apis;
+
+public sealed record PatientBody(string? Name, string? NhsNumber, LocalDate? DateOfBirth, string? Address, string? Postcode, string? NhsNumberMissingReason = null);
+public sealed record ReferrerBody(string? Name, string? Email, string? Phone = null);
+
+/// <summary>
+/// A Discharge Passport / referral (App M §5–6). Times are ISO-8601: with an offset ("2026-11-24T14:00:00Z") or UK local
+/// time without one ("2026-11-24T14:00").
+/// </summary>
+public sealed record RaiseReferralBody(PatientBody? Patient, string? Hospital, string? Ward, string? Patch, string? ExpectedDischargeAt,
+    int? CallsPerDay, int? MinutesPerCall, bool? DoubleHanded, string? NeedsSummary, bool? SupportedBeforeAdmission, string? PreviousProviderId,
+    ReferrerBody? Referrer);
+
+/// <summary>A provider's answer. "accept" needs firstCall (a time such as "14:30", a UK local date-time, or an instant).</summary>
+public sealed record ResponseBody(string? Action, string? FirstCall, string? Reason, string? ProviderId = null);
+public sealed record AwardBody(string? ProviderId, string? Reason, string? FirstCall = null);
+public sealed record DischargeBody(string? DischargedAt = null);
+public sealed record DischargeTimeBody(string? NewTime, string? Reason = null);
+public sealed record CarePlanBody(string? Summary);
+public sealed record EndDateBody(LocalDate? EndDate, D2AOutcome? ExpectedOutcome);
+public sealed record CloseBody(D2AOutcome? Outcome, string? Notes = null);
+public sealed record ReferralResult(string Reference, string Status);
+
+/// <summary>
+/// D2A referrals (docs/d2a.md). The API resolves eligible patch and framework providers from the directory when a
+/// referral is raised and passes them in the start input, so the definition stays pure.
+/// </summary>
+public static class D2AReferralsApi
+{
+    /// <summary>The workflow, the provider directory (the store implements it) and the demo seeder.</summary>
+    public static IServiceCollection AddD2AReferrals(this IServiceCollection services)
+    {
+        services.AddSingleton<IWorkflowDefinition, D2AReferral>();
+        services.AddSingleton<IProviderDirectory>(sp => (IProviderDirectory)sp.GetRequiredService<IWorkflowStore>());
+        services.AddHostedService<DemoProviderSeeder>();
+        return services;
+    }
+
+    public static WebApplication MapD2AReferralsApi(this WebApplication app)
+    {
+        app.MapProvidersApi();
+        var api = app.MapGroup("/api/d2a/referrals").RequireAuthorization(Policies.Authenticated).WithTags("D2A referrals");
+        api.MapPost("/", RaiseAsync);
+        api.MapPost("/{reference}/responses", RespondAsync);
+        api.MapPost("/{reference}/award", AwardAsync);
+        api.MapPost("/{reference}/discharge", DischargeAsync);
+        api.MapPost("/{reference}/discharge-time", ChangeDischargeTimeAsync);
+        api.MapPost("/{reference}/care-plan-revision", CarePlanRevisionAsync);
+        api.MapPost("/{reference}/end-date", EndDateAsync);
+        api.MapPost("/{reference}/close", CloseAsync);
+        // The winner's full details: anonymous, but only with a signed "details" link issued to the current award holder.
+        app.MapGet("/d2a/details/{token}", DetailsAsync).AllowAnonymous().WithTags("D2A referrals");
+        return app;
+    }
+
+    // ---------- 1. raise ----------
+
+    private static async Task<Results<Created<ReferralResult>, ProblemHttpResult>> RaiseAsync(RaiseReferralBody? body, HttpContext http, WorkflowRuntime runtime,
+        IProviderDirectory directory, CancellationToken ct)
+    {
+        var actor = http.User.ToActor();
+        if (!actor.IsIn(Roles.DischargeTeam, Roles.Admin)) return Problems.Forbidden("Only the discharge team raises D2A referrals.");
+        if (body is null) return Problems.BadRequest("A referral is required.");
+        string? key = http.Request.Headers["Idempotency-Key"];
+        if (key is { Length: > 200 }) return Problems.BadRequest("The Idempotency-Key is longer than 200 characters.");
+
+        var errors = new Dictionary<string, string[]>();
+        void Need(bool ok, string field, string message) { if (!ok) errors[field] = [message]; }
+        var p = body.Patient;
+        Need(p is not null, "patient", "The patient is required.");
+        Need(p?.DateOfBirth is not null, "patient.dateOfBirth", "The date of birth is required.");
+        Need(body.CallsPerDay is not null, "callsPerDay", "Calls per day are required.");
+        Need(body.MinutesPerCall is not null, "minutesPerCall", "Minutes per call are required.");
+        Need(body.DoubleHanded is not null, "doubleHanded", "Say whether calls are double-handed.");
+        Need(body.Referrer is not null, "referrer", "The referrer is required.");
+        Instant? discharge = ParseTime(body.ExpectedDischargeAt);
+        Need(discharge is not null, "expectedDischargeAt", "The expected discharge time is required, e.g. 2026-11-24T14:00 (UK time).");
+        if (errors.Count > 0) return Problems.Validation(errors);
+
+        var patches = await directory.ListPatchesAsync(ct);
+        var patch = patches.FirstOrDefault(x => string.Equals(x.Name, body.Patch?.Trim(), StringComparison.OrdinalIgnoreCase));
+        if (patch is null) return Problems.Validation(new Dictionary<string, string[]>
+            { ["patch"] = [$"Unknown patch '{body.Patch}'. Known patches: {string.Join(", ", patches.Select(x => x.Name))}."] });
+
+        var providers = await directory.ListProvidersAsync(ct);
+        ProviderContact? previous = null;
+        if (body.SupportedBeforeAdmission == true && !string.IsNullOrWhiteSpace(body.PreviousProviderId))
+        {
+            var prev = providers.FirstOrDefault(x => x.Id == body.PreviousProviderId);
+            if (prev is null) return Problems.Validation(new Dictionary<string, string[]> { ["previousProviderId"] = [$"There is no provider {body.PreviousProviderId}."] });
+            previous = Contact(prev);
+        }
+        // Eligibility (B 14.5, M: no Inadequate / Requires Improvement; App A ii: ADASS hours cap) is decided here, from the directory.
+        var hours = D2AReferral.HoursPerWeek(body.CallsPerDay!.Value, body.MinutesPerCall!.Value, body.DoubleHanded!.Value);
+        var cap = runtime.Environment.Policy.Decimal("D2A:AdassHoursCap", ProviderEligibility.DefaultHoursCap);
+        var input = new RaiseReferral(
+            new Patient(p!.Name ?? "", p.NhsNumber, p.DateOfBirth!.Value, p.Address ?? "", p.Postcode ?? "", p.NhsNumberMissingReason),
+            body.Hospital ?? "", body.Ward ?? "", patch.Name, discharge!.Value, body.CallsPerDay.Value, body.MinutesPerCall.Value, body.DoubleHanded.Value,
+            body.NeedsSummary ?? "", body.SupportedBeforeAdmission ?? false, previous,
+            new Referrer(body.Referrer!.Name ?? "", body.Referrer.Email ?? "", body.Referrer.Phone),
+            ProviderEligibility.PatchProviders(providers, patch.Name, hours, cap).Select(Contact).ToList(),
+            ProviderEligibility.FrameworkProviders(providers, hours, cap).Select(Contact).ToList());
+
+        var outcome = await runtime.StartAsync(D2AReferral.TypeName, input, actor, key is { Length: > 0 } ? $"d2a:raise:{actor.Id}:{key}" : null, ct);
+        if (Problems.For(outcome) is { } problem) return problem;
+        return TypedResults.Created($"/api/d2a/referrals/{outcome.Reference}", new ReferralResult(outcome.Reference!, outcome.Status!));
+    }
+
+    private static ProviderContact Contact(ProviderRecord p) => new(p.Id, p.Name, p.Email, p.Mobile);
+
+    // ---------- 3. provider responses (provider systems, or brokerage on a provider's behalf) ----------
+
+    private static async Task<Results<Ok<ReferralResult>, ProblemHttpResult>> RespondAsync(string reference, ResponseBody? body, HttpContext http,
+        WorkflowRuntime runtime, IClock clock, CancellationToken ct)
+    {
+        if (body is null) return Problems.BadRequest("A response is required.");
+        var actor = http.User.ToActor();
+        string providerId;
+        if (actor.Role == Roles.Provider)
+        {
+            if (actor.ProviderId is not { Length: > 0 } own) return Problems.Forbidden("This sign-in is not linked to a provider.");
+            if (body.ProviderId is not null && body.ProviderId != own) return Problems.Forbidden("A provider may only answer for itself.");
+            providerId = own;
+        }
+        else if (actor.IsIn(Roles.Brokerage, Roles.Admin))
+        {
+            if (string.IsNullOrWhiteSpace(body.ProviderId)) return Problems.Unprocessable("Say which provider answered (providerId).");
+            providerId = body.ProviderId;
+        }
+        else return Problems.Forbidden("Only providers (or brokerage on their behalf) answer offers.");
+
+        WorkflowInput input;
+        switch (body.Action?.Trim().ToLowerInvariant())
+        {
+            case "accept":
+                if (string.IsNullOrWhiteSpace(body.FirstCall) || !D2AReferral.TryParseFirstCall(body.FirstCall, clock.GetCurrentInstant(), out var at, out var time))
+                    return Problems.Unprocessable("An acceptance needs firstCall: the earliest first call, e.g. \"14:30\" or \"2026-11-24T14:30\" (UK time).");
+                input = new ProviderResponse(providerId, true, at, time, body.Reason);
+                break;
+            case "decline":
+                input = new ProviderResponse(providerId, false, Reason: body.Reason);
+                break;
+            default:
+                return Problems.Unprocessable("action must be \"accept\" or \"decline\".");
+        }
+        return await ApplyAsync(reference, input, actor, runtime, ct);
+    }
+
+    // ---------- 3/5. award, re-award, manual placement (brokerage) ----------
+
+    private static async Task<Results<Ok<ReferralResult>, ProblemHttpResult>> AwardAsync(string reference, AwardBody? body, HttpContext http,
+        WorkflowRuntime runtime, IProviderDirectory directory, IClock clock, CancellationToken ct)
+    {
+        if (body is null) return Problems.BadRequest("An award is required.");
+        if (string.IsNullOrWhiteSpace(body.ProviderId)) return Problems.Unprocessable("providerId is required.");
+        Instant? first = null;
+        if (body.FirstCall is not null)
+        {
+            if (!D2AReferral.TryParseFirstCall(body.FirstCall, clock.GetCurrentInstant(), out var at, out var time))
+                return Problems.Unprocessable("firstCall is not a time, e.g. \"2026-11-24T14:30\" (UK time).");
+            first = at ?? D2AReferral.NextOccurrence(time!.Value, clock.GetCurrentInstant());
+        }
+        ProviderContact? contact = null;
+        if (await directory.GetProviderAsync(body.ProviderId, ct) is { } p)
+        {
+            // A manual placement still respects CQC (B 14.5, M): no new packages to Inadequate / Requires Improvement providers.
+            if (!p.Active || p.CqcRating is CqcRating.Inadequate or CqcRating.RequiresImprovement)
+                return Problems.Unprocessable($"{p.Id} may not be given new packages (inactive, or rated {p.CqcRating}).");
+            contact = Contact(p);
+        }
+        return await ApplyAsync(reference, new AwardPackage(body.ProviderId, body.Reason ?? "", contact, first), http.User.ToActor(), runtime, ct);
+    }
+
+    // ---------- 6. discharge, discharge-time changes, plan revision, end date ----------
+
+    private static async Task<Results<Ok<ReferralResult>, ProblemHttpResult>> DischargeAsync(string reference, DischargeBody? body, HttpContext http,
+        WorkflowRuntime runtime, CancellationToken ct)
+    {
+        Instant? at = null;
+        if (body?.DischargedAt is { } text && (at = ParseTime(text)) is null) return Problems.Unprocessable("dischargedAt is not a time, e.g. 2026-11-24T14:05 (UK time).");
+        return await ApplyAsync(reference, new ConfirmDischarge(at), http.User.ToActor(), runtime, ct);
+    }
+
+    private static async Task<Results<Ok<ReferralResult>, ProblemHttpResult>> ChangeDischargeTimeAsync(string reference, DischargeTimeBody? body, HttpContext http,
+        WorkflowRuntime runtime, CancellationToken ct)
+    {
+        if (ParseTime(body?.NewTime) is not { } at) return Problems.Unprocessable("newTime is required, e.g. 2026-11-24T16:00 (UK time).");
+        return await ApplyAsync(reference, new ChangeDischargeTime(at, body!.Reason), http.User.ToActor(), runtime, ct);
+    }
+
+    private static async Task<Results<Ok<ReferralResult>, ProblemHttpResult>> CarePlanRevisionAsync(string reference, CarePlanBody? body, HttpContext http,
+        WorkflowRuntime runtime, CancellationToken ct)
+    {
+        var actor = http.User.ToActor();
+        return await ApplyAsync(reference, new ReceiveCarePlanRevision(body?.Summary ?? "", actor.Role == Roles.Provider ? actor.ProviderId ?? "" : null), actor, runtime, ct);
+    }
+
+    private static async Task<Results<Ok<ReferralResult>, ProblemHttpResult>> EndDateAsync(string reference, EndDateBody? body, HttpContext http,
+        WorkflowRuntime runtime, CancellationToken ct)
+    {
+        if (body?.EndDate is not { } end || body.ExpectedOutcome is not { } outcome) return Problems.Unprocessable("endDate and expectedOutcome are required.");
+        return await ApplyAsync(reference, new PlanEnd(end, outcome), http.User.ToActor(), runtime, ct);
+    }
+
+    // ---------- 7. close ----------
+
+    private static async Task<Results<Ok<ReferralResult>, ProblemHttpResult>> CloseAsync(string reference, CloseBody? body, HttpContext http,
+        WorkflowRuntime runtime, CancellationToken ct)
+    {
+        if (body?.Outcome is not { } outcome) return Problems.Unprocessable("outcome is required: Reablement, LongTermPackage, NoOngoingNeed, Readmitted, Died or Other.");
+        return await ApplyAsync(reference, new CloseReferral(outcome, body.Notes), http.User.ToActor(), runtime, ct);
+    }
+
+    // ---------- 5. the winner's details page ----------
+
+    private static async Task<IResult> DetailsAsync(string token, HttpContext http, HmacLinkIssuer issuer, IWorkflowStore store, WorkflowRuntime runtime, IClock clock, CancellationToken ct)
+    {
+        switch (issuer.Validate(token, clock.GetCurrentInstant(), out var claims))
+        {
+            case LinkValidation.Malformed: return LinksApi.Page(http, 400, "This link is not valid", "<p>The link is incomplete or damaged. Please use the link from your message.</p>");
+            case LinkValidation.BadSignature: return LinksApi.Page(http, 403, "This link is not valid", "<p>The link was not issued by this service.</p>");
+            case LinkValidation.Expired: return LinksApi.Page(http, 410, "This link has expired", "<p>Please ask the D2A team for the referral.</p>");
+        }
+        if (claims!.Action != "details") return LinksApi.Page(http, 403, "This link is not valid", "<p>This link does not open referral details.</p>");
+        var row = await store.LoadAsync(claims.Reference, ct);
+        if (row is null || row.Type != D2AReferral.TypeName) return LinksApi.Page(http, 404, "Not found", "<p>There is no such referral.</p>");
+        var s = (D2AState)runtime.DeserializeState(row);
+        if (s.Award?.Provider.Id != claims.RecipientId || s.Status == D2AStatus.Closed)
+            return LinksApi.Page(http, 403, "No longer available", $"<p>{H(row.Reference)} is not (or no longer) awarded to you.</p>");
+        var r = s.Referral!;
+        var rows = new List<(string, string)>
+        {
+            ("Name", r.Patient.Name),
+            ("NHS number", r.Patient.NhsNumber ?? $"Not known: {r.Patient.NhsNumberMissingReason}"),
+            ("Date of birth", r.Patient.DateOfBirth.ToString("d MMMM yyyy", System.Globalization.CultureInfo.InvariantCulture)),
+            ("Address", $"{r.Patient.Address}, {r.Patient.Postcode}"),
+            ("Hospital and ward", $"{r.Hospital}, {r.Ward}"),
+            ("Expected discharge", WorkflowContext.Local(s.DischargedAt ?? s.ExpectedDischargeAt)),
+            ("First call", WorkflowContext.Local(s.Award.FirstCallAt > s.ExpectedDischargeAt ? s.Award.FirstCallAt : s.ExpectedDischargeAt)),
+            ("Calls", $"{r.CallsPerDay} a day of {r.MinutesPerCall} minutes, {(r.DoubleHanded ? "double-handed" : "single-handed")}"),
+            ("Care needs", r.NeedsSummary),
+            ("Supported before admission", r.SupportedBeforeAdmission ? $"Yes, by {r.PreviousProvider?.Name}" : "No"),
+            ("Referrer", $"{r.Referrer.Name}, {r.Referrer.Email}{(r.Referrer.Phone is { } ph ? ", " + ph : "")}"),
+        };
+        var html = new StringBuilder($"<p class=\"lead\">Full referral for {H(row.Reference)}, awarded to {H(s.Award.Provider.Name)}.</p><dl>");
+        foreach (var (k, v) in rows) html.Append($"<dt><strong>{H(k)}</strong></dt><dd>{H(v)}</dd>");
+        html.Append("</dl><p>Keep this information secure and use it only to deliver this package.</p>");
+        return LinksApi.Page(http, 200, $"{row.Reference}: referral details", html.ToString());
+    }
+
+    // ---------- helpers ----------
+
+    private static async Task<Results<Ok<ReferralResult>, ProblemHttpResult>> ApplyAsync(string reference, WorkflowInput input, Actor actor, WorkflowRuntime runtime, CancellationToken ct)
+    {
+        var r = reference.Trim().ToUpperInvariant();
+        if (!References.IsWellFormed(r) || runtime.Registry.ForReference(r)?.Type != D2AReferral.TypeName) return Problems.NotFound(reference);
+        var outcome = await runtime.ApplyAsync(r, input, actor, ct: ct);
+        return Problems.For(outcome) is { } problem ? problem : TypedResults.Ok(new ReferralResult(outcome.Reference!, outcome.Status!));
+    }
+
+    /// <summary>An instant with an offset, or a UK local date-time; null when neither.</summary>
+    public static Instant? ParseTime(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text) || text.Length > 64) return null;
+        text = text.Trim();
+        if (OffsetDateTimePattern.ExtendedIso.Parse(text) is { Success: true } o) return o.Value.ToInstant();
+        if (InstantPattern.ExtendedIso.Parse(text) is { Success: true } i) return i.Value;
+        foreach (var pattern in new[] { "uuuu-MM-dd'T'HH:mm", "uuuu-MM-dd'T'HH:mm:ss", "uuuu-MM-dd HH:mm" })
+            if (LocalDateTimePattern.CreateWithInvariantCulture(pattern).Parse(text) is { Success: true } l)
+                return l.Value.InZoneLeniently(WorkflowContext.London).ToInstant();
+        return null;
+    }
+
+    private static string H(string s) => WebUtility.HtmlEncode(s);
+}
