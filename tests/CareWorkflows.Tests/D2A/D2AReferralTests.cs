@@ -360,6 +360,10 @@ public sealed class D2AReferralTests
         await using var app = new CareWorkflowsApp();
         // A busy day: a reminder, a framework round, a re-award, a discharge, a plan revision request, a close.
         var a = await RaiseAsync(app);
+        // The link pages show ask prompts: they are anonymised too.
+        var asks = await app.Services.GetRequiredService<IWorkflowStore>().FindAsksAsync(reference: a);
+        Assert.Equal(6, asks.Count); // accept and decline for three providers
+        foreach (var ask in asks) foreach (var secret in PersonalData) Assert.DoesNotContain(secret, ask.Ask.Prompt, StringComparison.OrdinalIgnoreCase);
         await RespondAsync(app, a, "east-orchard-lane", "accept", "2026-11-25T09:00");
         await app.AdvanceAsync(Duration.FromMinutes(30));
         await RespondAsync(app, a, "east-kestrel", "accept", "14:30");
@@ -381,12 +385,6 @@ public sealed class D2AReferralTests
             foreach (var text in new[] { m.Subject, m.Body, m.HtmlBody ?? "" })
                 foreach (var secret in PersonalData)
                     Assert.False(text.Contains(secret, StringComparison.OrdinalIgnoreCase), $"{m.Purpose} {m.Channel} to {m.To} contains '{secret}'");
-        // The link pages show ask prompts: they are anonymised too.
-        var store = app.Services.GetRequiredService<IWorkflowStore>();
-        var c = await RaiseAsync(app);
-        var asks = await store.FindAsksAsync(reference: c);
-        Assert.Equal(6, asks.Count);
-        foreach (var ask in asks) foreach (var secret in PersonalData) Assert.DoesNotContain(secret, ask.Ask.Prompt, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
@@ -415,7 +413,7 @@ public sealed class D2AReferralTests
         await using var app = new CareWorkflowsApp(TestDatabases.StorePostgres, settings: new Dictionary<string, string?> { ["Providers:SeedDemo"] = "true" });
         var reference = await RaiseAsync(app);
         await app.AdvanceAsync(Duration.FromMinutes(30));
-        Assert.Equal(4, (await MessagesAsync(app, reference)).Count(m => m.Purpose == "reminder"));
+        Assert.Equal(6, (await MessagesAsync(app, reference)).Count(m => m.Purpose == "reminder")); // 3 providers, email and SMS
         var token = await OfferTokenAsync(app, reference, "east-meadowbank", 0);
         Assert.Equal(HttpStatusCode.OK, (await app.Anonymous().PostAsJsonAsync($"/l/{token}", new Dictionary<string, string> { ["text"] = "ACCEPT " + reference + " 2.15pm" })).StatusCode);
         Assert.Equal("Awarded", await StatusAsync(app, reference));
