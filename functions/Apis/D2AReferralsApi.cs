@@ -32,6 +32,7 @@ public sealed record DischargeBody(string? DischargedAt = null);
 public sealed record DischargeTimeBody(string? NewTime, string? Reason = null);
 public sealed record CarePlanBody(string? Summary);
 public sealed record EndDateBody(LocalDate? EndDate, D2AOutcome? ExpectedOutcome);
+public sealed record ConditionBody(string? Direction, string? Summary);
 public sealed record CloseBody(D2AOutcome? Outcome, string? Notes = null);
 public sealed record ReferralResult(string Reference, string Status);
 
@@ -61,6 +62,7 @@ public static class D2AReferralsApi
         api.MapPost("/{reference}/discharge-time", ChangeDischargeTimeAsync);
         api.MapPost("/{reference}/care-plan-revision", CarePlanRevisionAsync);
         api.MapPost("/{reference}/end-date", EndDateAsync);
+        api.MapPost("/{reference}/condition", ConditionAsync);
         api.MapPost("/{reference}/close", CloseAsync);
         // The winner's full details: anonymous, but only with a signed "details" link issued to the current award holder.
         app.MapGet("/d2a/details/{token}", DetailsAsync).AllowAnonymous().WithTags("D2A referrals");
@@ -214,6 +216,15 @@ public static class D2AReferralsApi
     {
         if (body?.EndDate is not { } end || body.ExpectedOutcome is not { } outcome) return Problems.Unprocessable("endDate and expectedOutcome are required.");
         return await ApplyAsync(reference, new PlanEnd(end, outcome), http.User.ToActor(), runtime, ct);
+    }
+
+    private static async Task<Results<Ok<ReferralResult>, ProblemHttpResult>> ConditionAsync(string reference, ConditionBody? body, HttpContext http,
+        WorkflowRuntime runtime, CancellationToken ct)
+    {
+        var improved = body?.Direction?.Trim().ToLowerInvariant() switch { "improved" => true, "deteriorated" => (bool?)false, _ => null };
+        if (improved is null) return Problems.Unprocessable("direction must be \"improved\" or \"deteriorated\".");
+        var actor = http.User.ToActor();
+        return await ApplyAsync(reference, new ReportConditionChange(improved.Value, body!.Summary ?? "", actor.Role == Roles.Provider ? actor.ProviderId ?? "" : null), actor, runtime, ct);
     }
 
     // ---------- 7. close ----------

@@ -253,6 +253,13 @@ public sealed class D2AReferralTests
         var capEvent = (await app.InstanceAsync(reference)).GetProperty("timeline").EnumerateArray().Single(e => e.GetProperty("type").GetString() == "CapReached");
         Assert.Equal("2027-04-21T09:00:00Z", capEvent.GetProperty("at").GetString());
 
+        // App M §3: only the provider with the package reports a change in condition; the D2A team is told.
+        var other = await app.As(Roles.Provider, "east-orchard-lane").PostAsJsonAsync($"/api/d2a/referrals/{reference}/condition", new { direction = "deteriorated", summary = "x" });
+        Assert.Equal(HttpStatusCode.Forbidden, other.StatusCode);
+        var worse = await app.As(Roles.Provider, "east-kestrel").PostAsJsonAsync($"/api/d2a/referrals/{reference}/condition", new { direction = "deteriorated", summary = "Needs two carers for transfers now." });
+        Assert.Equal(HttpStatusCode.OK, worse.StatusCode);
+        Assert.Equal("d2a-team@council.example", Assert.Single(await MessagesAsync(app, reference), m => m.Purpose == "staff-condition").To);
+
         // 7. close with an outcome: the provider is told, the instance is complete.
         var close = await app.As(Roles.CareManager).PostAsJsonAsync($"/api/d2a/referrals/{reference}/close", new { outcome = "LongTermPackage" });
         Assert.Equal(HttpStatusCode.OK, close.StatusCode);

@@ -85,6 +85,9 @@ public sealed record ReceiveCarePlanRevision(string Summary, string? ProviderId 
 /// <summary>The D2A team confirms the end date and expected outcome (App M §5), at most 6 weeks after the start.</summary>
 public sealed record PlanEnd(LocalDate EndDate, D2AOutcome ExpectedOutcome) : WorkflowInput;
 
+/// <summary>The provider with the package reports an improvement or deterioration (App M §3); the D2A team is told.</summary>
+public sealed record ReportConditionChange(bool Improved, string Summary, string? ProviderId = null) : WorkflowInput;
+
 /// <summary>Close with an outcome (D2A team, discharge team, brokerage). "Other" needs notes.</summary>
 public sealed record CloseReferral(D2AOutcome Outcome, string? Notes = null) : WorkflowInput;
 
@@ -107,6 +110,7 @@ public sealed record EndDatePlanned(LocalDate EndDate, D2AOutcome ExpectedOutcom
 public sealed record CapReached(Instant CapAt) : WorkflowEvent;
 public sealed record CarePlanRevisionReceived(string Summary) : WorkflowEvent;
 public sealed record CarePlanRevisionOverdue(Instant DueAt) : WorkflowEvent;
+public sealed record ConditionChangeReported(bool Improved, string Summary) : WorkflowEvent;
 public sealed record MessageUndelivered(string Purpose, string Channel, string To, string Error) : WorkflowEvent;
 public sealed record ReferralClosed(D2AOutcome Outcome, string? Notes) : WorkflowEvent;
 
@@ -228,6 +232,7 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
         ChangeDischargeTime c => ChangeTime(s, c, ctx),
         ReceiveCarePlanRevision c => CarePlan(s, c, ctx),
         PlanEnd p => Plan(s, p, ctx),
+        ReportConditionChange c => Condition(s, c, ctx),
         CloseReferral c => Close(s, c, ctx),
         _ => Decision.Invalid($"{input.GetType().Name} is not an input of a D2A referral."),
     };
@@ -586,6 +591,22 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
         return d.Build();
     }
 
+    private Decision Condition(D2AState s, ReportConditionChange c, WorkflowContext ctx)
+    {
+        if (ctx.Actor.Role == Roles.Provider)
+        {
+            if (s.Award is null || ctx.Actor.ProviderId != s.Award.Provider.Id) return Decision.Forbidden("Only the provider with the package may report a change in condition.");
+        }
+        else if (Require(ctx, D2ATeam, "record a change in condition") is { } no) return no;
+        if (c.ProviderId is not null && c.ProviderId != s.Award?.Provider.Id) return Decision.Forbidden("Only the provider with the package may report a change in condition.");
+        if (s.Status != D2AStatus.Active) return Decision.Conflict($"{ctx.Reference} is not an active package ({s.Status}).");
+        if (string.IsNullOrWhiteSpace(c.Summary) || c.Summary.Length > 4000) return Decision.Invalid("Describe the change (up to 4,000 characters).");
+        var d = new DecisionBuilder().Record(new ConditionChangeReported(c.Improved, c.Summary.Trim()));
+        // App M §3: a change may mean D2A is no longer the right package; the D2A team decides (details stay on the timeline).
+        d.Send(D2AReferralMessages.ConditionChanged(ctx.Reference, ctx.Contacts.Email("d2a-team"), s.Award!.Provider.Name, c.Improved));
+        return d.Build();
+    }
+
     // ---- 7. close ----
 
     private Decision Close(D2AState s, CloseReferral c, WorkflowContext ctx)
@@ -681,6 +702,7 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
         CarePlanRevisionReceived => s with { CarePlanReceived = true },
         CarePlanRevisionOverdue => s with { CarePlanOverdue = true },
         MessageUndelivered => s,
+        ConditionChangeReported => s,
         ReferralClosed c => s with { Status = D2AStatus.Closed, Outcome = c.Outcome, ClosingNotes = c.Notes, RoundDeadline = null },
         _ => s,
     };

@@ -149,6 +149,11 @@ public static class D2AReferralMessages
             [$"{providerName} supported the person for {reference} before admission and should have sent the plan revisions by {Local(due)} (B 4.6.8). Nothing has been received.",
              "Please contact the provider."]);
 
+    public static OutboundMessage ConditionChanged(string reference, string to, string providerName, bool improved) =>
+        Email(reference, to, null, "staff-condition", $"{reference}: provider reports {(improved ? "an improvement" : "a deterioration")}",
+            [$"{providerName} reports {(improved ? "an improvement" : "a deterioration")} in the condition of the person with D2A package {reference} (App M §3).",
+             "The provider's notes are on the referral's timeline. Please review whether a D2A package is still right."]);
+
     public static OutboundMessage UndeliveredAlert(string reference, string to, string purpose, string channel) =>
         Email(reference, to, null, "staff-undelivered", $"{reference}: a message could not be delivered",
             [$"A {purpose} message for {reference} could not be delivered by {channel.ToLowerInvariant()}. Please contact the recipient another way."]);
