@@ -11,6 +11,7 @@ app.MapHealthApi();
 app.MapInstancesApi();
 app.MapSimulationApi();
 app.MapDevOutboxApi();
+app.MapLinksApi();
 app.MapWorkflowApis();
 
 app.Run();

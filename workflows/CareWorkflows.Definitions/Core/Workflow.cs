@@ -170,6 +170,30 @@ public sealed record PolicySettings(IReadOnlyDictionary<string, string> Values)
         Values.TryGetValue(key, out var v) && bool.TryParse(v, out var b) ? b : fallback;
 }
 
+/// <summary>A field a person fills in when answering an ask (e.g. the first-call time on an accept).</summary>
+public sealed record AskField(string Name, string Label, string Kind = "text", bool Required = false, string? Hint = null);
+
+/// <summary>
+/// Something the workflow is waiting for from one recipient, answerable by signed link, SMS or email reply.
+/// <see cref="Action"/> is a lower-case verb ("accept", "decline", "respond"); SMS "ACCEPT D2A-7K3QX 14:30" maps to it.
+/// </summary>
+public sealed record OpenAsk(
+    string RecipientId,
+    string Action,
+    string Prompt,
+    Instant? Deadline,
+    string? Email = null,
+    string? Mobile = null,
+    string RecipientRole = Roles.Provider,
+    IReadOnlyList<AskField>? Fields = null);
+
+/// <summary>An answer turned into an input, or the reason it could not be.</summary>
+public sealed record ReplyResult(WorkflowInput? Input, string? Error)
+{
+    public static ReplyResult Ok(WorkflowInput input) => new(input, null);
+    public static ReplyResult Fail(string error) => new(null, error);
+}
+
 /// <summary>
 /// A workflow type. Implementations are pure: <see cref="Decide"/> and <see cref="Evolve"/> never do I/O and
 /// read time only from the context.
@@ -189,6 +213,10 @@ public interface IWorkflowDefinition
     bool IsCompleted(object state);
     /// <summary>Optional summary for lists (no personal data beyond what staff list views need).</summary>
     string Summary(object state);
+    /// <summary>What the instance is waiting for, from whom (kept in the asks table for replies and dashboards).</summary>
+    IReadOnlyList<OpenAsk> OpenAsks(object state);
+    /// <summary>Turns an answer (link form, SMS words, email first line; free text in fields["text"]) into an input.</summary>
+    ReplyResult ParseReply(object state, OpenAsk ask, IReadOnlyDictionary<string, string> fields);
 }
 
 /// <summary>Typed base for a workflow definition. One file per workflow, named after it.</summary>
@@ -203,6 +231,9 @@ public abstract class Workflow<TState, TStart> : IWorkflowDefinition
     public abstract string Status(TState state);
     public abstract bool IsCompleted(TState state);
     public virtual string Summary(TState state) => "";
+    public virtual IReadOnlyList<OpenAsk> OpenAsks(TState state) => [];
+    public virtual ReplyResult ParseReply(TState state, OpenAsk ask, IReadOnlyDictionary<string, string> fields) =>
+        ReplyResult.Fail("This workflow takes no replies.");
 
     Type IWorkflowDefinition.StateType => typeof(TState);
     Type IWorkflowDefinition.StartInputType => typeof(TStart);
@@ -212,6 +243,8 @@ public abstract class Workflow<TState, TStart> : IWorkflowDefinition
     string IWorkflowDefinition.Status(object state) => Status((TState)state);
     bool IWorkflowDefinition.IsCompleted(object state) => IsCompleted((TState)state);
     string IWorkflowDefinition.Summary(object state) => Summary((TState)state);
+    IReadOnlyList<OpenAsk> IWorkflowDefinition.OpenAsks(object state) => OpenAsks((TState)state);
+    ReplyResult IWorkflowDefinition.ParseReply(object state, OpenAsk ask, IReadOnlyDictionary<string, string> fields) => ParseReply((TState)state, ask, fields);
 
     /// <summary>Folds a decision's events into the state (what the runtime does before it writes).</summary>
     public TState Apply(TState state, Decision d) => d.Events.Aggregate(state, Evolve);

@@ -143,7 +143,7 @@ public sealed class WorkflowRuntime(
             var now = clock.GetCurrentInstant();
             var e = new InstanceCancelled(reason);
             var batch = new CommitBatch(reference, row.Type, row.Version, CancelledStatus, true, row.State, row.Summary,
-                [ToAppend(row.LastSeq + 1, e, actor, now)], [], [], CancelAllTimers: true, [], now);
+                [ToAppend(row.LastSeq + 1, e, actor, now)], [], [], CancelAllTimers: true, [], now, Asks: []);
             try
             {
                 await store.CommitAsync(batch, ct);
@@ -181,6 +181,10 @@ public sealed class WorkflowRuntime(
         var messages = decision.Messages.Select(m => new OutboxMessage(
             Guid.CreateVersion7(now.ToDateTimeOffset()), reference, m.Channel, m.To, m.RecipientId, m.Purpose, m.Subject, m.Body, m.HtmlBody,
             m.Links ?? [], OutboxStatus.Pending, 0, now, now, null, null, null, null, null)).ToList();
+        // Asks are rewritten only when they changed, so most transitions cost no extra statements.
+        var oldAsks = version == 0 ? [] : definition.OpenAsks(state);
+        var newAsks = completed ? [] : definition.OpenAsks(newState);
+        var asks = oldAsks.SequenceEqual(newAsks, AskComparer.Instance) ? null : newAsks;
         var result = idempotencyKey is null ? null : JsonSerializer.Serialize(new StoredResult(reference, status), WorkflowJson.Options);
         return new CommitBatch(reference, definition.Type, version, status, completed,
             JsonSerializer.Serialize(newState, definition.StateType, WorkflowJson.Options), definition.Summary(newState),
@@ -188,7 +192,15 @@ public sealed class WorkflowRuntime(
             decision.SetTimers.Select(t => new TimerToSet(Guid.NewGuid(), t.Name, t.DueAt)).ToList(),
             decision.CancelTimers,
             CancelAllTimers: completed,
-            messages, now, idempotencyKey, result, consumeTimerId, failMessageId);
+            messages, now, idempotencyKey, result, consumeTimerId, failMessageId, Asks: asks);
+    }
+
+    private sealed class AskComparer : IEqualityComparer<OpenAsk>
+    {
+        public static readonly AskComparer Instance = new();
+        public bool Equals(OpenAsk? a, OpenAsk? b) => a is not null && b is not null && a with { Fields = null } == b with { Fields = null }
+            && (a.Fields ?? []).SequenceEqual(b.Fields ?? []);
+        public int GetHashCode(OpenAsk a) => HashCode.Combine(a.RecipientId, a.Action);
     }
 }
 

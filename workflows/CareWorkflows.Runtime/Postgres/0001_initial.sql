@@ -74,6 +74,24 @@ CREATE INDEX ix_outbox_reference ON outbox (reference);
 -- serves delivery-status webhooks
 CREATE INDEX ix_outbox_provider_message ON outbox (provider, provider_message_id);
 
+-- asks: what each open instance awaits from whom; serves SMS/email replies (by mobile/email) and link pages
+CREATE TABLE asks (
+    reference      TEXT    NOT NULL,
+    recipient_id   TEXT    NOT NULL,
+    action         TEXT    NOT NULL,
+    recipient_role TEXT    NOT NULL,
+    prompt         TEXT    NOT NULL,
+    deadline_at    BIGINT  NULL,
+    email          TEXT    NULL,
+    mobile         TEXT    NULL,
+    fields         TEXT    NOT NULL,
+    CONSTRAINT pk_asks PRIMARY KEY (reference, recipient_id, action)
+);
+-- serves SMS replies: open asks of a sender
+CREATE INDEX ix_asks_mobile ON asks (mobile);
+-- serves email replies: open asks of a sender
+CREATE INDEX ix_asks_email ON asks (email);
+
 -- commands: idempotency keys with the first result, so a replay changes nothing
 CREATE TABLE commands (
     idempotency_key TEXT    NOT NULL PRIMARY KEY,

@@ -53,6 +53,9 @@ public interface IWorkflowStore
     Task<IReadOnlyList<TimelineEntry>> GetTimelineAsync(string reference, CancellationToken ct = default);
     Task<IReadOnlyList<InstanceRow>> ListInstancesAsync(InstanceFilter filter, Instant now, CancellationToken ct = default);
 
+    /// <summary>Open asks, filtered by any of reference, recipient, sender email or mobile.</summary>
+    Task<IReadOnlyList<AskRow>> FindAsksAsync(string? reference = null, string? recipientId = null, string? email = null, string? mobile = null, CancellationToken ct = default);
+
     /// <summary>Small key/value documents the service keeps (e.g. the loaded bank-holiday file).</summary>
     Task<string?> GetDocumentAsync(string key, CancellationToken ct = default);
     Task PutDocumentAsync(string key, string value, Instant now, CancellationToken ct = default);

@@ -42,7 +42,8 @@ public sealed record CommitBatch(
     string? Result = null,
     Guid? ConsumeTimerId = null,
     Guid? FailMessageId = null,
-    string? FailError = null);
+    string? FailError = null,
+    IReadOnlyList<OpenAsk>? Asks = null);
 
 public sealed record ClaimedTimer(Guid Id, string Reference, string Name, Instant DueAt);
 
@@ -57,3 +58,5 @@ public sealed class ConcurrencyConflictException(string message) : Exception(mes
 
 /// <summary>The timer this transition was firing was already fired, moved or cancelled.</summary>
 public sealed class StaleTimerException(Guid id) : Exception($"Timer {id} is no longer pending.");
+
+public sealed record AskRow(string Reference, OpenAsk Ask);

@@ -13,7 +13,7 @@ namespace CareWorkflows.Runtime.Store;
 /// <c>FOR UPDATE SKIP LOCKED</c> on PostgreSQL). Table order inside a commit is always
 /// commands → instances → events → timers → outbox, so two transactions never wait on each other in a cycle.
 /// </summary>
-public abstract class SqlWorkflowStore : IWorkflowStore
+public abstract partial class SqlWorkflowStore : IWorkflowStore
 {
     protected static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -168,6 +168,17 @@ public abstract class SqlWorkflowStore : IWorkflowStore
                 await c.ExecuteAsync(new CommandDefinition(
                     "UPDATE instances SET next_due_at = (SELECT MIN(due_at) FROM timers WHERE reference = @Reference) WHERE reference = @Reference",
                     new { b.Reference }, tx, cancellationToken: ct));
+
+            if (b.Asks is not null)
+            {
+                await c.ExecuteAsync(new CommandDefinition("DELETE FROM asks WHERE reference = @Reference", new { b.Reference }, tx, cancellationToken: ct));
+                foreach (var a in b.Asks)
+                    await c.ExecuteAsync(new CommandDefinition(
+                        "INSERT INTO asks (reference, recipient_id, action, recipient_role, prompt, deadline_at, email, mobile, fields) " +
+                        "VALUES (@Reference, @RecipientId, @Action, @RecipientRole, @Prompt, @deadline, @Email, @Mobile, @fields)",
+                        new { b.Reference, a.RecipientId, a.Action, a.RecipientRole, a.Prompt, deadline = a.Deadline is { } d ? T(d) : (long?)null, a.Email, a.Mobile,
+                            fields = JsonSerializer.Serialize(a.Fields ?? [], Json) }, tx, cancellationToken: ct));
+            }
 
             foreach (var m in b.Messages)
                 await c.ExecuteAsync(new CommandDefinition(
@@ -339,6 +350,31 @@ public abstract class SqlWorkflowStore : IWorkflowStore
         var rows = await c.QueryAsync<OutboxDb>(new CommandDefinition(sql, new { reference, to, provider, status = (int?)status, limit }, cancellationToken: ct));
         return rows.Select(r => r.ToMessage()).ToList();
     }
+
+    // ---------- asks ----------
+
+    public async Task<IReadOnlyList<AskRow>> FindAsksAsync(string? reference = null, string? recipientId = null, string? email = null, string? mobile = null, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        var where = new List<string>();
+        if (reference is not null) where.Add("reference = @reference");
+        if (recipientId is not null) where.Add("recipient_id = @recipientId");
+        if (email is not null) where.Add("LOWER(email) = LOWER(@email)");
+        if (mobile is not null) where.Add("mobile = @mobile");
+        var sql = "SELECT reference, recipient_id, action, recipient_role, prompt, deadline_at, email, mobile, fields FROM asks" +
+                  (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") + " ORDER BY reference, recipient_id, action LIMIT 1000";
+        var rows = await c.QueryAsync<AskDb>(new CommandDefinition(sql, new { reference, recipientId, email, mobile }, cancellationToken: ct));
+        return rows.Select(r => new AskRow(r.reference, new OpenAsk(r.recipient_id, r.action, r.prompt, I(r.deadline_at), r.email, r.mobile, r.recipient_role,
+            JsonSerializer.Deserialize<AskField[]>(r.fields, Json)))).ToList();
+    }
+
+#pragma warning disable CS0649 // assigned by Dapper
+    private sealed class AskDb
+    {
+        public string reference = ""; public string recipient_id = ""; public string action = ""; public string recipient_role = ""; public string prompt = "";
+        public long? deadline_at; public string? email; public string? mobile; public string fields = "[]";
+    }
+#pragma warning restore CS0649
 
     // ---------- documents ----------
 

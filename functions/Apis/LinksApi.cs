@@ -1,0 +1,147 @@
+using System.Net;
+using System.Text;
+using CareWorkflows.Definitions;
+using CareWorkflows.Runtime.Engine;
+using CareWorkflows.Runtime.Links;
+using CareWorkflows.Runtime.Store;
+using NodaTime;
+
+namespace CareWorkflows.Functions.Apis;
+
+/// <summary>
+/// Signed links: GET shows the ask and a button (mail scanners follow GETs, so GET never acts); POST answers it.
+/// The token names instance, recipient and the one action allowed; its id is the command's idempotency key, so a
+/// link works once. Forged → 403, expired → 410, used or no longer open → 409.
+/// </summary>
+public static class LinksApi
+{
+    public static WebApplication MapLinksApi(this WebApplication app)
+    {
+        var links = app.MapGroup("/l").AllowAnonymous().WithTags("Links").DisableAntiforgery();
+        links.MapGet("/{token}", ShowAsync);
+        links.MapPost("/{token}", AnswerAsync);
+        return app;
+    }
+
+    public sealed record LinkAnswer(string Reference, string Action, string Status);
+
+    private static async Task<IResult> ShowAsync(string token, HttpContext http, HmacLinkIssuer issuer, IWorkflowStore store, IClock clock, CancellationToken ct)
+    {
+        var (ask, problem) = await ResolveAsync(token, issuer, store, clock, ct);
+        if (problem is not null) return Page(http, problem.Value.Status, problem.Value.Title, $"<p>{H(problem.Value.Detail)}</p>");
+        var (reference, a) = ask!.Value;
+        var body = new StringBuilder();
+        body.Append($"<p class=\"lead\">{H(a.Prompt)}</p>");
+        if (a.Deadline is { } d) body.Append($"<p><strong>Please answer by {H(WorkflowContext.Local(d))}</strong> (UK time).</p>");
+        body.Append($"<form method=\"post\" action=\"/l/{H(token)}\">");
+        foreach (var f in a.Fields ?? [])
+        {
+            body.Append($"<div class=\"field\"><label for=\"{H(f.Name)}\">{H(f.Label)}</label>");
+            if (f.Hint is not null) body.Append($"<div class=\"hint\" id=\"{H(f.Name)}-hint\">{H(f.Hint)}</div>");
+            var type = f.Kind is "time" or "date" or "datetime-local" or "number" ? f.Kind : "text";
+            if (f.Kind == "textarea")
+                body.Append($"<textarea id=\"{H(f.Name)}\" name=\"{H(f.Name)}\" rows=\"5\"{(f.Required ? " required" : "")}></textarea>");
+            else
+                body.Append($"<input id=\"{H(f.Name)}\" name=\"{H(f.Name)}\" type=\"{type}\"{(f.Required ? " required" : "")} aria-describedby=\"{H(f.Name)}-hint\">");
+            body.Append("</div>");
+        }
+        body.Append($"<button type=\"submit\" class=\"button\">{H(char.ToUpperInvariant(a.Action[0]) + a.Action[1..])} {H(reference)}</button></form>");
+        return Page(http, 200, $"{reference}: {a.Action}", body.ToString());
+    }
+
+    private static async Task<IResult> AnswerAsync(string token, HttpContext http, HmacLinkIssuer issuer, IWorkflowStore store, IClock clock,
+        WorkflowRuntime runtime, CancellationToken ct)
+    {
+        var (ask, problem) = await ResolveAsync(token, issuer, store, clock, ct, allowClosed: true);
+        if (problem is not null) return Answer(http, problem.Value.Status, problem.Value.Title, problem.Value.Detail);
+        var (reference, a) = ask!.Value;
+        var fields = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (http.Request.HasFormContentType)
+        {
+            var form = await http.Request.ReadFormAsync(ct);
+            foreach (var (k, v) in form) if (k.Length <= 64) fields[k] = v.ToString().Length > 4000 ? v.ToString()[..4000] : v.ToString();
+        }
+        else if (http.Request.HasJsonContentType())
+        {
+            try
+            {
+                var json = await http.Request.ReadFromJsonAsync<Dictionary<string, string>>(ct) ?? [];
+                foreach (var (k, v) in json) if (k.Length <= 64 && v is not null) fields[k] = v.Length > 4000 ? v[..4000] : v;
+            }
+            catch (System.Text.Json.JsonException) { return Answer(http, 400, "The request is not valid", "The body is not a JSON object of strings."); }
+        }
+        // Was the link used already? Its id is the idempotency key of the answer it gave.
+        if (await store.FindCommandResultAsync(ClaimsOf(token, issuer, clock).TokenId, ct) is not null)
+            return Answer(http, 409, "This link has already been used", $"The answer to {reference} through this link was already recorded.");
+        var row = await store.LoadAsync(reference, ct);
+        if (row is null) return Answer(http, 404, "Not found", $"There is no {reference}.");
+        if (!a.Action.Equals(ClaimsOf(token, issuer, clock).Action, StringComparison.Ordinal))
+            return Answer(http, 409, "No longer open", "This request is no longer open.");
+        var definition = runtime.Registry.Get(row.Type);
+        var open = (await store.FindAsksAsync(reference: reference, recipientId: a.RecipientId, ct: ct)).Any(x => x.Ask.Action == a.Action);
+        if (!open) return Answer(http, 409, "No longer open", $"{reference} is no longer waiting for this answer.");
+        var parsed = definition.ParseReply(runtime.DeserializeState(row), a, fields);
+        if (parsed.Input is null) return Answer(http, 422, "The answer is not valid", parsed.Error ?? "The answer could not be read.");
+        var actor = new Actor(a.RecipientId, a.RecipientRole, a.RecipientRole == Roles.Provider ? a.RecipientId : null, $"signed link ({a.Action})");
+        var outcome = await runtime.ApplyAsync(reference, parsed.Input, actor, idempotencyKey: ClaimsOf(token, issuer, clock).TokenId, ct: ct);
+        return outcome.Kind switch
+        {
+            OutcomeKind.Applied => Answer(http, 200, "Thank you", $"Your answer to {reference} is recorded.", new LinkAnswer(reference, a.Action, outcome.Status!)),
+            OutcomeKind.Replayed => Answer(http, 409, "This link has already been used", $"The answer to {reference} through this link was already recorded."),
+            OutcomeKind.Rejected => Answer(http, (int)outcome.Rejection!.Kind, outcome.Rejection.Title, outcome.Rejection.Detail),
+            _ => Answer(http, 409, "No longer open", $"{reference} moved on meanwhile."),
+        };
+    }
+
+    private static LinkClaims ClaimsOf(string token, HmacLinkIssuer issuer, IClock clock)
+    {
+        issuer.Validate(token, clock.GetCurrentInstant(), out var claims);
+        return claims!;
+    }
+
+    private static async Task<((string Reference, OpenAsk Ask)?, (int Status, string Title, string Detail)?)> ResolveAsync(
+        string token, HmacLinkIssuer issuer, IWorkflowStore store, IClock clock, CancellationToken ct, bool allowClosed = false)
+    {
+        switch (issuer.Validate(token, clock.GetCurrentInstant(), out var claims))
+        {
+            case LinkValidation.Malformed: return (null, (400, "This link is not valid", "The link is incomplete or damaged. Please use the link from your message."));
+            case LinkValidation.BadSignature: return (null, (403, "This link is not valid", "The link was not issued by this service."));
+            case LinkValidation.Expired: return (null, (410, "This link has expired", "The time to answer through this link has passed. Please contact the council team."));
+        }
+        var c = claims!;
+        var asks = await store.FindAsksAsync(reference: c.Reference, recipientId: c.RecipientId, ct: ct);
+        var ask = asks.FirstOrDefault(x => x.Ask.Action == c.Action);
+        if (ask is null)
+        {
+            if (await store.FindCommandResultAsync(c.TokenId, ct) is not null)
+                return (null, (409, "This link has already been used", $"The answer to {c.Reference} through this link was already recorded."));
+            return (null, (409, "No longer open", $"{c.Reference} is no longer waiting for this answer."));
+        }
+        return ((c.Reference, ask.Ask), null);
+    }
+
+    private static IResult Answer(HttpContext http, int status, string title, string detail, object? body = null)
+    {
+        var wantsHtml = http.Request.HasFormContentType || http.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
+        if (wantsHtml) return Page(http, status, title, $"<p>{H(detail)}</p>");
+        return status < 400 ? Results.Json(body, statusCode: status) : Results.Problem(statusCode: status, title: title, detail: detail);
+    }
+
+    public static IResult Page(HttpContext http, int status, string title, string bodyHtml)
+    {
+        http.Response.Headers["Cache-Control"] = "no-store";
+        http.Response.Headers["Referrer-Policy"] = "no-referrer";
+        var html = $$"""
+            <!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>{{H(title)}} – CareWorkflows</title>
+            <style>body{font-family:Arial,sans-serif;font-size:19px;line-height:1.4;margin:0;color:#0b0c0c}header{background:#0b0c0c;color:#fff;padding:12px 20px;font-weight:bold}
+            main{max-width:640px;margin:20px auto;padding:0 20px}.button{background:#00703c;color:#fff;border:0;padding:12px 20px;font-size:19px;min-height:44px;cursor:pointer}
+            .button:focus{outline:3px solid #fd0;}.field{margin:16px 0}label{display:block;font-weight:bold}.hint{color:#505a5f}input,textarea{font-size:19px;padding:6px;border:2px solid #0b0c0c;width:100%;max-width:400px}
+            .lead{font-size:22px}</style></head>
+            <body><header>CareWorkflows</header><main><h1>{{H(title)}}</h1>{{bodyHtml}}</main></body></html>
+            """;
+        return Results.Content(html, "text/html; charset=utf-8", Encoding.UTF8, status);
+    }
+
+    private static string H(string s) => WebUtility.HtmlEncode(s);
+}
