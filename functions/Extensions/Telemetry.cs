@@ -1,0 +1,45 @@
+using Azure.Monitor.OpenTelemetry.Exporter;
+using CareWorkflows.Runtime.Engine;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace CareWorkflows.Functions.Extensions;
+
+/// <summary>
+/// OpenTelemetry traces, metrics and logs. Sources: the runtime's ActivitySource (one span per input applied, tagged
+/// workflow.reference/type/input/outcome) and meter (timers due/fired/lateness, messages sent/failed, instances
+/// entering a status), ASP.NET Core and HttpClient. Exporters: Azure Monitor when APPLICATIONINSIGHTS_CONNECTION_STRING
+/// is set, OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (both may be), none otherwise.
+/// </summary>
+public static class Telemetry
+{
+    public const string ServiceName = "careworkflows";
+
+    public static WebApplicationBuilder AddCareWorkflowsTelemetry(this WebApplicationBuilder builder)
+    {
+        var config = builder.Configuration;
+        builder.Logging.AddOpenTelemetry(o =>
+        {
+            o.IncludeFormattedMessage = true;
+            o.IncludeScopes = true;
+        });
+        var otel = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(config["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : ServiceName))
+            .WithTracing(t => t
+                .AddSource(WorkflowRuntime.Activity.Name)
+                .AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/health"))
+                .AddHttpClientInstrumentation())
+            .WithMetrics(m => m
+                .AddMeter(RuntimeMetrics.MeterName)
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation());
+
+        if (!string.IsNullOrEmpty(config["APPLICATIONINSIGHTS_CONNECTION_STRING"]))
+            otel.UseAzureMonitorExporter(o => o.ConnectionString = config["APPLICATIONINSIGHTS_CONNECTION_STRING"]);
+        if (!string.IsNullOrEmpty(config["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+            otel.UseOtlpExporter();
+        return builder;
+    }
+}
