@@ -98,7 +98,7 @@ public static class CareWorkflowsServices
 
         // Standalone the in-process loops drive timers and the outbox; under Azure Functions (FUNCTIONS_CUSTOMHANDLER_PORT
         // set) the RuntimeTimer function does, so they default to off there. Runtime:BackgroundLoops overrides either way.
-        if (config.GetValue("Runtime:BackgroundLoops", !FunctionsHosting.IsHostedByFunctions(config))) services.AddHostedService<RuntimeLoops>();
+        if (config.GetValue<bool?>("Runtime:BackgroundLoops") ?? !FunctionsHosting.IsHostedByFunctions(config)) services.AddHostedService<RuntimeLoops>();
         services.TryAddSingleton<IServiceBusReferralIntake, ReferralIntakeNotAvailable>();
         services.AddSingleton<IntakeDeadLetters>();
         builder.AddCareWorkflowsTelemetry();
