@@ -32,6 +32,7 @@ public static class CareWorkflowsServices
 
         var services = builder.Services;
         services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemExceptionHandler>();
         services.ConfigureHttpJsonOptions(o => WorkflowJson.Configure(o.SerializerOptions));
         services.AddOpenApi();
 
@@ -109,8 +110,8 @@ public static class CareWorkflowsServices
         {
             if (!env.IsDevelopment())
                 throw new InvalidOperationException("Auth:Mode=Demo (the local demo sign-in) is only allowed when the environment is Development.");
-            services.AddAuthentication(DemoAuthenticationHandler.Scheme)
-                .AddScheme<AuthenticationSchemeOptions, DemoAuthenticationHandler>(DemoAuthenticationHandler.Scheme, null);
+            services.AddAuthentication(DemoAuthenticationHandler.SchemeName)
+                .AddScheme<AuthenticationSchemeOptions, DemoAuthenticationHandler>(DemoAuthenticationHandler.SchemeName, null);
         }
         else services.AddEntraAuthentication(config);
         services.AddAuthorizationBuilder()
