@@ -1,5 +1,6 @@
 using Azure.Monitor.OpenTelemetry.Exporter;
 using CareWorkflows.Runtime.Engine;
+using CareWorkflows.Runtime.Store;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -36,10 +37,32 @@ public static class Telemetry
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation());
 
+        builder.Services.AddHostedService<InstanceCountsRefresher>();
+
         if (!string.IsNullOrEmpty(config["APPLICATIONINSIGHTS_CONNECTION_STRING"]))
             otel.UseAzureMonitorExporter(o => o.ConnectionString = config["APPLICATIONINSIGHTS_CONNECTION_STRING"]);
         if (!string.IsNullOrEmpty(config["OTEL_EXPORTER_OTLP_ENDPOINT"]))
             otel.UseOtlpExporter();
         return builder;
+    }
+}
+
+/// <summary>Counts instances by type and status once a minute for the <c>careworkflows.instances</c> gauge.</summary>
+public sealed class InstanceCountsRefresher(IWorkflowStore store, ILogger<InstanceCountsRefresher> logger) : BackgroundService
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try { await RuntimeMetrics.RefreshInstanceCountsAsync(store, Interval, stoppingToken); }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Counting instances for the instances-by-state metric failed");
+            }
+            try { await Task.Delay(Interval, stoppingToken); }
+            catch (OperationCanceledException) { }
+        }
     }
 }

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using CareWorkflows.Functions.Hosting;
 using CareWorkflows.Runtime.Engine;
+using CareWorkflows.Runtime.Store;
+using CareWorkflows.Tests.Infrastructure;
 using CareWorkflows.Tests.Runtime;
 using Microsoft.Extensions.DependencyInjection;
 using NodaTime;
@@ -63,5 +65,49 @@ public sealed class TelemetryTests
                 }
         Assert.Equal(1, fired);
         Assert.Equal(60, lateness); // due at +30 min, fired at +31 min (simulation clock)
+    }
+}
+
+public sealed class InstanceCountMetricTests
+{
+    [Theory]
+    [MemberData(nameof(TestDatabases.Stores), MemberType = typeof(TestDatabases))]
+    public async Task The_instances_gauge_reports_instances_by_type_and_status(string kind)
+    {
+        var harness = new RuntimeHarness(await TestDatabases.NewStoreAsync(kind));
+        var open = await harness.StartAsync("one");
+        await harness.StartAsync("two");
+        Assert.Equal(OutcomeKind.Applied, (await harness.Runtime.ApplyAsync(open, new TestWorkflow.Finish(), RuntimeHarness.Tester)).Kind);
+
+        Assert.Equal([new StatusCount("TST", "Done", 1), new StatusCount("TST", "Open", 1)],
+            (await ((IInstanceCounts)harness.Store).CountByStatusAsync()).OrderBy(c => c.Status));
+
+        // The gauge reads the last count; the snapshot is process-wide, so observe right after counting (and again
+        // if another app in this test process counted its own database in between).
+        Dictionary<string, long> seen = [];
+        for (var attempt = 0; attempt < 3 && !(seen.GetValueOrDefault("Done") == 1 && seen.GetValueOrDefault("Open") == 1); attempt++)
+        {
+            seen.Clear();
+            await RuntimeMetrics.RefreshInstanceCountsAsync(harness.Store, TimeSpan.Zero);
+            using var listener = new System.Diagnostics.Metrics.MeterListener();
+            listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == RuntimeMetrics.MeterName && instrument.Name == "careworkflows.instances") l.EnableMeasurementEvents(instrument);
+            };
+            listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            {
+                string? type = null, status = null;
+                foreach (var t in tags)
+                {
+                    if (t.Key == "workflow.type") type = t.Value as string;
+                    if (t.Key == "workflow.status") status = t.Value as string;
+                }
+                if (type == "TST" && status is not null) seen[status] = value;
+            });
+            listener.Start();
+            listener.RecordObservableInstruments();
+        }
+        Assert.Equal(1, seen.GetValueOrDefault("Done"));
+        Assert.Equal(1, seen.GetValueOrDefault("Open"));
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using CareWorkflows.Runtime.Store;
 using NodaTime;
 
 namespace CareWorkflows.Runtime.Engine;
@@ -28,6 +29,26 @@ public static class RuntimeMetrics
 
     /// <summary>Instances entering a status (new instances and status changes), by workflow type and status.</summary>
     public static readonly Counter<long> InstancesEntered = Meter.CreateCounter<long>("careworkflows.instances.entered", "{instance}", "Instances entering a status, by type and status");
+
+    private static volatile IReadOnlyList<StatusCount> _instanceCounts = [];
+    private static long _countedAtTicks;
+
+    /// <summary>Instances by type and status, as last counted (<see cref="RefreshInstanceCountsAsync"/>).</summary>
+    public static readonly ObservableGauge<long> Instances = Meter.CreateObservableGauge("careworkflows.instances",
+        () => _instanceCounts.Select(c => new Measurement<long>(c.Count,
+            new KeyValuePair<string, object?>("workflow.type", c.Type), new KeyValuePair<string, object?>("workflow.status", c.Status))),
+        "{instance}", "Instances by workflow type and status, as last counted");
+
+    /// <summary>Counts instances by type and status for the gauge, at most once per <paramref name="minInterval"/>.</summary>
+    public static async Task RefreshInstanceCountsAsync(IWorkflowStore store, TimeSpan minInterval, CancellationToken ct = default)
+    {
+        if (store is not IInstanceCounts counts) return;
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _countedAtTicks);
+        if (last != 0 && minInterval > TimeSpan.Zero && now - last < minInterval.TotalMilliseconds) return;
+        if (Interlocked.CompareExchange(ref _countedAtTicks, now, last) != last) return; // someone else is counting
+        _instanceCounts = await counts.CountByStatusAsync(ct);
+    }
 
     public static void TimerFired(string name, Duration late)
     {
