@@ -28,14 +28,13 @@ public static class ReferralQueueFunction
         var text = raw.ValueKind == JsonValueKind.String ? raw.GetString() ?? "" : raw.ValueKind == JsonValueKind.Undefined ? "" : raw.GetRawText();
         if (text.Length > MaxBodyChars) text = text[..MaxBodyChars];
 
-        if (!TryReadBody(raw, out var body))
-        {
-            await deadLetters.RecordAsync(messageId, "The message body is not a JSON object.", deliveryCount, gaveUp: false, correlationId, text, ct);
-            return InvocationResponse.Ok($"Message {messageId}: not a JSON object; recorded as a dead letter.");
-        }
-
         try
         {
+            if (!TryReadBody(raw, out var body))
+            {
+                await deadLetters.RecordAsync(messageId, "The message body is not a JSON object.", deliveryCount, gaveUp: false, correlationId, text, ct);
+                return InvocationResponse.Ok($"Message {messageId}: not a JSON object; recorded as a dead letter.");
+            }
             var result = await intake.AcceptAsync(new ServiceBusReferral(messageId, body, deliveryCount, correlationId), ct);
             if (result.Accepted) return InvocationResponse.Ok($"Message {messageId}: referral {result.Reference} accepted.");
             await deadLetters.RecordAsync(messageId, result.Reason ?? "Refused.", deliveryCount, gaveUp: false, correlationId, text, ct);
