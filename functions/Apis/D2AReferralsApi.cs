@@ -4,6 +4,7 @@ using CareWorkflows.Definitions;
 using CareWorkflows.Definitions.Workflows;
 using CareWorkflows.Functions.Auth;
 using CareWorkflows.Functions.Extensions;
+using CareWorkflows.Functions.Hosting;
 using CareWorkflows.Runtime.Engine;
 using CareWorkflows.Runtime.Links;
 using CareWorkflows.Runtime.Providers;
@@ -48,6 +49,7 @@ public static class D2AReferralsApi
         services.AddSingleton<IWorkflowDefinition, D2AReferral>();
         services.AddSingleton<IProviderDirectory>(sp => (IProviderDirectory)sp.GetRequiredService<IWorkflowStore>());
         services.AddHostedService<DemoProviderSeeder>();
+        services.AddSingleton<IServiceBusReferralIntake, D2AServiceBusIntake>();
         return services;
     }
 
@@ -79,7 +81,19 @@ public static class D2AReferralsApi
         if (body is null) return Problems.BadRequest("A referral is required.");
         string? key = http.Request.Headers["Idempotency-Key"];
         if (key is { Length: > 200 }) return Problems.BadRequest("The Idempotency-Key is longer than 200 characters.");
+        var (outcome, errors) = await RaiseReferralAsync(body, actor, key is { Length: > 0 } ? $"d2a:raise:{actor.Id}:{key}" : null, runtime, directory, ct);
+        if (errors is not null) return Problems.Validation(errors);
+        if (Problems.For(outcome!) is { } problem) return problem;
+        return TypedResults.Created($"/api/d2a/referrals/{outcome!.Reference}", new ReferralResult(outcome.Reference!, outcome.Status!));
+    }
 
+    /// <summary>
+    /// Raises a referral from its body (HTTP or Service Bus): checks the shape, resolves the patch and the eligible
+    /// providers from the directory, starts the workflow. Errors name fields, never personal data.
+    /// </summary>
+    public static async Task<(TransitionOutcome? Outcome, Dictionary<string, string[]>? Errors)> RaiseReferralAsync(RaiseReferralBody body, Actor actor,
+        string? idempotencyKey, WorkflowRuntime runtime, IProviderDirectory directory, CancellationToken ct)
+    {
         var errors = new Dictionary<string, string[]>();
         void Need(bool ok, string field, string message) { if (!ok) errors[field] = [message]; }
         var p = body.Patient;
@@ -91,19 +105,18 @@ public static class D2AReferralsApi
         Need(body.Referrer is not null, "referrer", "The referrer is required.");
         Instant? discharge = ParseTime(body.ExpectedDischargeAt);
         Need(discharge is not null, "expectedDischargeAt", "The expected discharge time is required, e.g. 2026-11-24T14:00 (UK time).");
-        if (errors.Count > 0) return Problems.Validation(errors);
+        if (errors.Count > 0) return (null, errors);
 
         var patches = await directory.ListPatchesAsync(ct);
         var patch = patches.FirstOrDefault(x => string.Equals(x.Name, body.Patch?.Trim(), StringComparison.OrdinalIgnoreCase));
-        if (patch is null) return Problems.Validation(new Dictionary<string, string[]>
-            { ["patch"] = [$"Unknown patch '{body.Patch}'. Known patches: {string.Join(", ", patches.Select(x => x.Name))}."] });
+        if (patch is null) return (null, new() { ["patch"] = [$"Unknown patch '{body.Patch}'. Known patches: {string.Join(", ", patches.Select(x => x.Name))}."] });
 
         var providers = await directory.ListProvidersAsync(ct);
         ProviderContact? previous = null;
         if (body.SupportedBeforeAdmission == true && !string.IsNullOrWhiteSpace(body.PreviousProviderId))
         {
             var prev = providers.FirstOrDefault(x => x.Id == body.PreviousProviderId);
-            if (prev is null) return Problems.Validation(new Dictionary<string, string[]> { ["previousProviderId"] = [$"There is no provider {body.PreviousProviderId}."] });
+            if (prev is null) return (null, new() { ["previousProviderId"] = [$"There is no provider {body.PreviousProviderId}."] });
             previous = Contact(prev);
         }
         // Eligibility (B 14.5, M: no Inadequate / Requires Improvement; App A ii: ADASS hours cap) is decided here, from the directory.
@@ -116,10 +129,7 @@ public static class D2AReferralsApi
             new Referrer(body.Referrer!.Name ?? "", body.Referrer.Email ?? "", body.Referrer.Phone),
             ProviderEligibility.PatchProviders(providers, patch.Name, hours, cap).Select(Contact).ToList(),
             ProviderEligibility.FrameworkProviders(providers, hours, cap).Select(Contact).ToList());
-
-        var outcome = await runtime.StartAsync(D2AReferral.TypeName, input, actor, key is { Length: > 0 } ? $"d2a:raise:{actor.Id}:{key}" : null, ct);
-        if (Problems.For(outcome) is { } problem) return problem;
-        return TypedResults.Created($"/api/d2a/referrals/{outcome.Reference}", new ReferralResult(outcome.Reference!, outcome.Status!));
+        return (await runtime.StartAsync(D2AReferral.TypeName, input, actor, idempotencyKey, ct), null);
     }
 
     private static ProviderContact Contact(ProviderRecord p) => new(p.Id, p.Name, p.Email, p.Mobile);
@@ -297,4 +307,27 @@ public static class D2AReferralsApi
     }
 
     private static string H(string s) => WebUtility.HtmlEncode(s);
+}
+
+/// <summary>
+/// Referrals hospital systems push over Service Bus: the same body as POST /api/d2a/referrals, raised as the hospital
+/// system, with the message id as the idempotency key (a redelivered message starts nothing twice). Bad content is a
+/// permanent refusal (kept as a dead letter, reason without personal data); anything else throws and is redelivered.
+/// </summary>
+public sealed class D2AServiceBusIntake(WorkflowRuntime runtime, IProviderDirectory directory) : IServiceBusReferralIntake
+{
+    public async Task<IntakeResult> AcceptAsync(ServiceBusReferral referral, CancellationToken ct)
+    {
+        RaiseReferralBody? body;
+        try { body = System.Text.Json.JsonSerializer.Deserialize<RaiseReferralBody>(referral.Body, WorkflowJson.Options); }
+        catch (Exception e) when (e is System.Text.Json.JsonException or NodaTime.Text.UnparsableValueException or FormatException or InvalidOperationException) { return IntakeResult.Rejected("The message is not a D2A referral: a field has the wrong type."); }
+        if (body is null) return IntakeResult.Rejected("The message is empty.");
+        var (outcome, errors) = await D2AReferralsApi.RaiseReferralAsync(body, ServiceBusReferral.Actor, "d2a:raise:" + referral.IdempotencyKey, runtime, directory, ct);
+        if (errors is not null) return IntakeResult.Rejected("The referral is not valid: " + string.Join(" ", errors.SelectMany(e => e.Value)));
+        return outcome!.Kind switch
+        {
+            OutcomeKind.Applied or OutcomeKind.Replayed => IntakeResult.Started(outcome.Reference!),
+            _ => IntakeResult.Rejected("The referral is not valid: " + (outcome.Rejection?.Detail ?? outcome.Kind.ToString())),
+        };
+    }
 }

@@ -87,18 +87,18 @@ public sealed class CustomHandlerContractTests
     }
 
     [Fact]
-    public async Task Until_D2A_intake_is_registered_queued_referrals_are_refused_and_kept_as_dead_letters()
+    public async Task A_queued_referral_the_D2A_intake_refuses_is_kept_as_a_dead_letter()
     {
         await using var app = new FunctionsHostApp();
 
         var (status, body) = await app.InvokeAsync(FunctionsHosting.ReferralQueue, FunctionsHostApp.ServiceBusPayload("""{"ward":"5B"}""", "msg-early"));
 
         Assert.Equal(200, status); // completed: retrying cannot help
-        Assert.Contains("not available", Logs(body));
+        Assert.Contains("refused", Logs(body));
         var list = await app.As(Roles.Admin).GetFromJsonAsync<List<JsonElement>>("/api/intake/dead-letters");
         var entry = Assert.Single(list!);
         Assert.Equal("msg-early", entry.GetProperty("messageId").GetString());
-        Assert.Equal(ReferralIntakeNotAvailable.Reason, entry.GetProperty("reason").GetString());
+        Assert.StartsWith("The referral is not valid", entry.GetProperty("reason").GetString()); // D2A intake (D2AServiceBusIntake)
         Assert.False(entry.TryGetProperty("body", out _)); // the list carries no personal data
         var letter = await app.As(Roles.Admin).GetFromJsonAsync<JsonElement>("/api/intake/dead-letters/msg-early");
         Assert.Contains("5B", letter.GetProperty("body").GetString());
