@@ -102,9 +102,9 @@ public sealed record BrokerageAlerted(string Why) : WorkflowEvent;
 public sealed record NoProviderFound(string Why) : WorkflowEvent;
 public sealed record PackageAwarded(ProviderContact Provider, Instant FirstCallAt, string By, string? Reason, Instant At) : WorkflowEvent;
 public sealed record CutOffsFlagged(IReadOnlyList<string> Flags) : WorkflowEvent;
-public sealed record DischargeTimeChanged(Instant From, Instant To, string? Reason) : WorkflowEvent;
+public sealed record DischargeTimeChanged(Instant From, Instant To, string? Reason, Instant? CarePlanDueAt = null) : WorkflowEvent;
 public sealed record DischargeOverdue(Instant ExpectedAt) : WorkflowEvent;
-public sealed record Discharged(Instant At) : WorkflowEvent;
+public sealed record Discharged(Instant At, Instant? CarePlanDueAt = null) : WorkflowEvent;
 public sealed record EndDatePrompted(LocalDate CapDate) : WorkflowEvent;
 public sealed record EndDatePlanned(LocalDate EndDate, D2AOutcome ExpectedOutcome) : WorkflowEvent;
 public sealed record CapReached(Instant CapAt) : WorkflowEvent;
@@ -144,6 +144,8 @@ public sealed record D2AState
     public LocalDate? PlannedEndDate { get; init; }
     public D2AOutcome? PlannedOutcome { get; init; }
     public bool CapReached { get; init; }
+    /// <summary>When the plan revision is due (B 4.6.8), if a provider supported the person before admission.</summary>
+    public Instant? CarePlanDueAt { get; init; }
     public bool CarePlanReceived { get; init; }
     public bool CarePlanOverdue { get; init; }
     public D2AOutcome? Outcome { get; init; }
@@ -498,8 +500,9 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
         var at = c.DischargedAt ?? ctx.Now;
         if (at > ctx.Now) return Decision.Invalid("A discharge cannot be confirmed for a time in the future.");
         if (at < s.RaisedAt) return Decision.Invalid("The discharge time is before the referral was raised.");
-        var d = new DecisionBuilder().Record(new Discharged(at)).CancelTimer(DischargeCheckTimer);
-        var next = Evolve(s, new Discharged(at));
+        var discharged = new Discharged(at, s.CarePlanApplies ? at + Policy.CarePlan(ctx) : null);
+        var d = new DecisionBuilder().Record(discharged).CancelTimer(DischargeCheckTimer);
+        var next = Evolve(s, discharged);
         SetPackageTimers(d, next, at, ctx);
         d.Send(D2AReferralMessages.DischargeConfirmed(ctx.Reference, s.Award!.Provider, at, CapAt(at, ctx)));
         if (s.CarePlanApplies)
@@ -517,7 +520,7 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
     {
         if (!s.EndDatePrompted && s.PlannedEndDate is null) d.SetTimer(Week5Timer, PlusWeeks(start, Policy.PromptWeek(ctx)));
         if (!s.CapReached) d.SetTimer(CapTimer, CapAt(start, ctx));
-        if (s.CarePlanApplies && !s.CarePlanReceived && !s.CarePlanOverdue) d.SetTimer(CarePlanTimer, start + Policy.CarePlan(ctx));
+        if (s.CarePlanApplies && !s.CarePlanReceived && !s.CarePlanOverdue && s.CarePlanDueAt is { } due) d.SetTimer(CarePlanTimer, due);
     }
 
     public static Instant CapAt(Instant start, WorkflowContext ctx) => PlusWeeks(start, Policy.Weeks(ctx));
@@ -536,7 +539,7 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
             if (c.NewTime > ctx.Now) return Decision.Invalid("The person has been discharged: the corrected discharge time cannot be in the future.");
             if (c.NewTime < s.RaisedAt) return Decision.Invalid("The discharge time is before the referral was raised.");
             if (c.NewTime == s.DischargedAt) return Decision.Invalid("That is already the discharge time.");
-            var e = new DischargeTimeChanged(s.DischargedAt!.Value, c.NewTime, reason);
+            var e = new DischargeTimeChanged(s.DischargedAt!.Value, c.NewTime, reason, s.CarePlanApplies ? c.NewTime + Policy.CarePlan(ctx) : null);
             d.Record(e);
             SetPackageTimers(d, Evolve(s, e), c.NewTime, ctx);
             return d.Build();
@@ -656,7 +659,7 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
                 foreach (var m in D2AReferralMessages.CapReached(ctx.Reference, ctx.Contacts.Email("d2a-team-lead"), ctx.Contacts.Email("brokerage-duty"), capAt)) d.Send(m);
                 return d.Build();
             case CarePlanTimer when s.Status == D2AStatus.Active && s.CarePlanApplies && !s.CarePlanReceived:
-                var due = s.DischargedAt!.Value + Policy.CarePlan(ctx);
+                var due = s.CarePlanDueAt ?? s.DischargedAt!.Value + Policy.CarePlan(ctx);
                 d.Record(new CarePlanRevisionOverdue(due));
                 d.Send(D2AReferralMessages.CarePlanOverdue(ctx.Reference, ctx.Contacts.Email("care-manager"), s.Referral!.PreviousProvider!.Name, due));
                 return d.Build();
@@ -693,9 +696,9 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
         NoProviderFound => s with { Status = D2AStatus.NoProviderFound, RoundDeadline = null },
         PackageAwarded w => s with { Status = D2AStatus.Awarded, RoundDeadline = null, Award = new AwardInfo(w.Provider, w.FirstCallAt, w.At, w.By, w.Reason) },
         CutOffsFlagged f => s with { Flags = s.Flags.AddRange(f.Flags) },
-        DischargeTimeChanged c => s.Status == D2AStatus.Active ? s with { DischargedAt = c.To } : s with { ExpectedDischargeAt = c.To, DischargeOverdue = false },
+        DischargeTimeChanged c => s.Status == D2AStatus.Active ? s with { DischargedAt = c.To, CarePlanDueAt = c.CarePlanDueAt } : s with { ExpectedDischargeAt = c.To, DischargeOverdue = false },
         DischargeOverdue => s with { DischargeOverdue = true },
-        Discharged x => s with { Status = D2AStatus.Active, DischargedAt = x.At },
+        Discharged x => s with { Status = D2AStatus.Active, DischargedAt = x.At, CarePlanDueAt = x.CarePlanDueAt },
         EndDatePrompted => s with { EndDatePrompted = true },
         EndDatePlanned p => s with { PlannedEndDate = p.EndDate, PlannedOutcome = p.ExpectedOutcome },
         CapReached => s with { CapReached = true },
@@ -743,7 +746,7 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
         }
         if (s.Status == D2AStatus.Active && s.CarePlanApplies && !s.CarePlanReceived && s.Referral!.PreviousProvider is { } prev)
             asks.Add(new OpenAsk(prev.Id, "care-plan", "Send the revisions to the care and support plan after discharge (B 4.6.8).",
-                s.DischargedAt!.Value + Duration.FromHours(48), prev.Email, prev.Mobile, Roles.Provider,
+                s.CarePlanDueAt, prev.Email, prev.Mobile, Roles.Provider,
                 [new AskField("summary", "What changed in the care and support plan", "textarea", true)]));
         return asks;
     }
