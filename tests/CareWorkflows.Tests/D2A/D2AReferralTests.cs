@@ -392,6 +392,43 @@ public sealed class D2AReferralTests
             foreach (var text in new[] { m.Subject, m.Body, m.HtmlBody ?? "" })
                 foreach (var secret in PersonalData)
                     Assert.False(text.Contains(secret, StringComparison.OrdinalIgnoreCase), $"{m.Purpose} {m.Channel} to {m.To} contains '{secret}'");
+        // SMS carry no health details either: not even the care needs an email offer may give.
+        foreach (var sms in messages.Where(m => m.Channel == MessageChannel.Sms))
+            Assert.DoesNotContain("washing", sms.Body, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Unconfirmed_discharge_is_raised_with_brokerage_twelve_hours_after_the_expected_time()
+    {
+        await using var app = new CareWorkflowsApp();
+        var reference = await RaiseAndAwardAsync(app);
+        await app.AdvanceToAsync(Instant.FromUtc(2026, 11, 25, 1, 59));
+        Assert.DoesNotContain(await MessagesAsync(app, reference), m => m.Purpose == "staff-discharge-overdue");
+        await app.AdvanceToAsync(Instant.FromUtc(2026, 11, 25, 2, 0));
+        Assert.Equal("brokerage-duty@council.example", Assert.Single(await MessagesAsync(app, reference), m => m.Purpose == "staff-discharge-overdue").To);
+        // Still possible to confirm it late.
+        Assert.Equal(HttpStatusCode.OK, (await app.As(Roles.Brokerage).PostAsJsonAsync($"/api/d2a/referrals/{reference}/discharge", new { dischargedAt = "2026-11-24T15:10" })).StatusCode);
+    }
+
+    [Fact]
+    public async Task Brokerage_records_a_phoned_answer_and_the_D2A_team_plans_the_end_within_six_weeks()
+    {
+        await using var app = new CareWorkflowsApp();
+        var reference = await RaiseAsync(app);
+        var phoned = await app.As(Roles.Brokerage).PostAsJsonAsync($"/api/d2a/referrals/{reference}/responses", new { action = "accept", firstCall = "14:15", providerId = "east-meadowbank" });
+        Assert.Equal(HttpStatusCode.OK, phoned.StatusCode);
+        Assert.Equal("east-meadowbank", (await app.InstanceAsync(reference)).GetProperty("state").GetProperty("award").GetProperty("provider").GetProperty("id").GetString());
+        await app.AdvanceAsync(Duration.FromHours(5));
+        Assert.Equal(HttpStatusCode.OK, (await app.As(Roles.DischargeTeam).PostAsJsonAsync($"/api/d2a/referrals/{reference}/discharge", new { })).StatusCode);
+
+        var tooLate = await app.As(Roles.CareManager).PostAsJsonAsync($"/api/d2a/referrals/{reference}/end-date", new { endDate = "2027-01-06", expectedOutcome = "Reablement" });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, tooLate.StatusCode); // cap is Tue 5 Jan 2027
+        var planned = await app.As(Roles.CareManager).PostAsJsonAsync($"/api/d2a/referrals/{reference}/end-date", new { endDate = "2027-01-05", expectedOutcome = "Reablement" });
+        Assert.Equal(HttpStatusCode.OK, planned.StatusCode);
+        var timers = await TimersAsync(app, reference);
+        Assert.False(timers.ContainsKey("week-5")); // nothing to prompt for any more
+        Assert.True(timers.ContainsKey("cap"));     // still escalates if it is not closed by then
+        Assert.Contains(await MessagesAsync(app, reference), m => m.RecipientId == "east-meadowbank" && m.Purpose == "end-date");
     }
 
     [Fact]
