@@ -103,8 +103,8 @@ public static class CareWorkflowsServices
         {
             if (!env.IsDevelopment())
                 throw new InvalidOperationException("Auth:Mode=Demo (the local demo sign-in) is only allowed when the environment is Development.");
-            services.AddAuthentication(DemoAuthenticationHandler.Scheme)
-                .AddScheme<AuthenticationSchemeOptions, DemoAuthenticationHandler>(DemoAuthenticationHandler.Scheme, null);
+            services.AddAuthentication(DemoAuthenticationHandler.SchemeName)
+                .AddScheme<AuthenticationSchemeOptions, DemoAuthenticationHandler>(DemoAuthenticationHandler.SchemeName, null);
         }
         else services.AddEntraAuthentication(config);
         services.AddAuthorizationBuilder()
