@@ -92,8 +92,11 @@ public static class TrustedAssessorAdjustmentsApi
         if (assessor is null) return Problems.Unprocessable($"There is no registered trusted assessor {body.AssessorId}.");
 
         // One adjustment at a time per package: the hours it works from must be the hours in effect.
+        // (A retry with a used idempotency key skips this and gets the first answer back from StartAsync.)
+        var key = IdempotencyKey(http);
+        var retry = key is not null && await runtime.Store.FindCommandResultAsync(key, ct) is not null;
         package = await PackageHours.RefreshAsync(package, runtime, directory, ct);
-        if (package.AdjustmentReference is { } open && await runtime.Store.LoadAsync(open, ct) is { Completed: false })
+        if (!retry && package.AdjustmentReference is { } open && await runtime.Store.LoadAsync(open, ct) is { Completed: false })
             return Problems.Conflict($"{package.Id} already has an open trusted-assessor adjustment ({open}); it must be closed first.");
 
         var input = new TA.ProposeAdjustment(
@@ -102,7 +105,7 @@ public static class TrustedAssessorAdjustmentsApi
             body.CurrentWeeklyHours!.Value, body.ProposedWeeklyHours!.Value, body.EffectiveDate!.Value, body.PersonAgreed!.Value,
             body.AgreedBy ?? "the person", body.Goals ?? "", body.Rationale ?? "", body.Evidence ?? "",
             body.TouchesMovingAndHandling ?? false, body.NeedsOtReview ?? false);
-        var outcome = await runtime.StartAsync(TA.TypeName, input, actor, IdempotencyKey(http), ct);
+        var outcome = await runtime.StartAsync(TA.TypeName, input, actor, key, ct);
         if (Problems.For(outcome) is { } problem) return problem;
         var reference = outcome.Reference!;
         if (outcome.Kind == OutcomeKind.Applied)
