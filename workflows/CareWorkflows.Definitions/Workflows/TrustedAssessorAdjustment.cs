@@ -152,7 +152,10 @@ public sealed class TrustedAssessorAdjustment : Workflow<TrustedAssessorAdjustme
     public sealed record Approve(string? Reason) : WorkflowInput;
     public sealed record Reject(string Reason) : WorkflowInput;
 
-    // ---------------- events (each names the hours before and after where hours move, and why) ----------------
+    // ---------------- events ----------------
+    // Who decided is the timeline row's actor. Decisions carry HoursBefore/HoursAfter: for a decision about the change
+    // (sign-off, approval, concern) that is the change decided on (original → proposed); for events that move the hours in
+    // effect (implemented, pause, reinstatement, review) it is that movement. Why is the why/reason/note/concern field.
 
     public sealed record AdjustmentProposed(
         string PackageId, string ProviderId, string AssessorId, string AssessorName, string AssessorEmail,
@@ -162,14 +165,14 @@ public sealed class TrustedAssessorAdjustment : Workflow<TrustedAssessorAdjustme
     public sealed record AdjustmentImplemented(decimal HoursBefore, decimal HoursAfter, LocalDate EffectiveDate, string Why) : WorkflowEvent;
     public sealed record SentForSignOff(Instant Due, IReadOnlyList<string> To) : WorkflowEvent;
     public sealed record SentForApproval(Instant Due, IReadOnlyList<string> To) : WorkflowEvent;
-    public sealed record ApprovalGiven(string By, string? Reason) : WorkflowEvent;
-    public sealed record ApprovalRefused(string By, string Reason, decimal HoursInEffect) : WorkflowEvent;
-    public sealed record SignOffGiven(string By, string? Note) : WorkflowEvent;
+    public sealed record ApprovalGiven(string By, string? Reason, decimal HoursBefore, decimal HoursAfter) : WorkflowEvent;
+    public sealed record ApprovalRefused(string By, string Reason, decimal HoursBefore, decimal HoursAfter, decimal HoursInEffect) : WorkflowEvent;
+    public sealed record SignOffGiven(string By, string? Note, decimal HoursBefore, decimal HoursAfter) : WorkflowEvent;
     public sealed record AdjustmentSignedOff(decimal HoursBefore, decimal HoursAfter, LocalDate EffectiveDate, string Why) : WorkflowEvent;
     /// <summary>App N: sign-off leads to a payment adjustment, new weekly hours from the effective date.</summary>
     public sealed record PaymentAdjustmentRequested(string PackageId, string ProviderId, decimal HoursBefore, decimal HoursAfter, LocalDate EffectiveDate) : WorkflowEvent;
-    public sealed record ConcernRaised(string Concern, Instant Due) : WorkflowEvent;
-    public sealed record ConcernAnswered(string Response, Instant SignOffDue) : WorkflowEvent;
+    public sealed record ConcernRaised(string Concern, Instant Due, decimal HoursBefore, decimal HoursAfter) : WorkflowEvent;
+    public sealed record ConcernAnswered(string Response, Instant SignOffDue, decimal HoursBefore, decimal HoursAfter) : WorkflowEvent;
     public sealed record PauseRequested(string Reason, decimal HoursBefore, decimal HoursAfter, Instant ConfirmBy) : WorkflowEvent;
     public sealed record ReinstatementConfirmed(decimal HoursBefore, decimal HoursAfter, string? Note) : WorkflowEvent;
     public sealed record ReviewConcluded(bool Approved, string Reason, decimal HoursBefore, decimal HoursAfter) : WorkflowEvent;
@@ -328,14 +331,14 @@ public sealed class TrustedAssessorAdjustment : Workflow<TrustedAssessorAdjustme
         {
             if (senior) return Decision.Conflict("The senior care manager has already signed this off.");
             senior = true;
-            d.Record(new SignOffGiven(People.SeniorCareManager, x.Note?.Trim()));
+            d.Record(new SignOffGiven(People.SeniorCareManager, x.Note?.Trim(), s.OriginalHours, s.ProposedHours));
         }
         else
         {
             if (!s.NeedsMovingAndHandlingSignOff) return Decision.Conflict("This adjustment does not need moving-and-handling sign-off.");
             if (mh) return Decision.Conflict("The moving-and-handling assessor has already signed this off.");
             mh = true;
-            d.Record(new SignOffGiven(People.MovingAndHandling, x.Note?.Trim()));
+            d.Record(new SignOffGiven(People.MovingAndHandling, x.Note?.Trim(), s.OriginalHours, s.ProposedHours));
         }
         if (s.Stage == Stage.ConcernRaised && role == Roles.SeniorCareManager) d.CancelTimer("concern-reminder").CancelTimer("concern-escalation");
         if (senior && (mh || !s.NeedsMovingAndHandlingSignOff))
@@ -367,7 +370,7 @@ public sealed class TrustedAssessorAdjustment : Workflow<TrustedAssessorAdjustme
         if (s.Stage != Stage.AwaitingSignOff) return Decision.Conflict($"{ctx.Reference} is not awaiting sign-off ({s.Stage}).");
         var days = ctx.Policy.Int(Keys.ConcernResponseWorkingDays, 5);
         var due = ctx.Calendar.DueAfterWorkingDays(ctx.Now, days);
-        var d = new DecisionBuilder().Record(new ConcernRaised(x.Concern.Trim(), due))
+        var d = new DecisionBuilder().Record(new ConcernRaised(x.Concern.Trim(), due, s.OriginalHours, s.ProposedHours))
             .CancelTimer("signoff-reminder").CancelTimer("signoff-escalation");
         SetWindowTimers(d, ctx, "concern", days, due);
         d.Send(ToProvider(s.AssessorEmail, s.ProviderId, "concern", $"{ctx.Reference}: the council has a concern about an adjustment",
@@ -384,7 +387,7 @@ public sealed class TrustedAssessorAdjustment : Workflow<TrustedAssessorAdjustme
         if (s.Stage != Stage.ConcernRaised) return Decision.Conflict($"{ctx.Reference} has no open concern ({s.Stage}).");
         var days = ctx.Policy.Int(Keys.SignOffWorkingDays, 5);
         var due = ctx.Calendar.DueAfterWorkingDays(ctx.Now, days);
-        var d = new DecisionBuilder().Record(new ConcernAnswered(x.Response.Trim(), due))
+        var d = new DecisionBuilder().Record(new ConcernAnswered(x.Response.Trim(), due, s.OriginalHours, s.ProposedHours))
             .CancelTimer("concern-reminder").CancelTimer("concern-escalation");
         SetWindowTimers(d, ctx, "signoff", days, due);
         SignOffRequests(d, ctx, $"The provider responded to your concern about {s.PackageId}:\n{x.Response.Trim()}", due,
@@ -455,7 +458,7 @@ public sealed class TrustedAssessorAdjustment : Workflow<TrustedAssessorAdjustme
         if (s.Stage != Stage.AwaitingApproval) return Decision.Conflict($"{ctx.Reference} is not awaiting approval ({s.Stage}).");
         if (by == People.OccupationalTherapist && !s.NeedsOtApproval) return Decision.Conflict("This adjustment does not need OT approval.");
         if (by == People.CareManager ? s.CareManagerApproved : s.OtApproved) return Decision.Conflict("Already approved.");
-        var d = new DecisionBuilder().Record(new ApprovalGiven(by, x.Reason?.Trim()));
+        var d = new DecisionBuilder().Record(new ApprovalGiven(by, x.Reason?.Trim(), s.OriginalHours, s.ProposedHours));
         var cm = s.CareManagerApproved || by == People.CareManager;
         var ot = s.OtApproved || by == People.OccupationalTherapist;
         if (cm && (ot || !s.NeedsOtApproval))
@@ -470,7 +473,7 @@ public sealed class TrustedAssessorAdjustment : Workflow<TrustedAssessorAdjustme
         if (TextError("The reason", x.Reason) is { } e) return Decision.Invalid(e);
         if (s.Stage != Stage.AwaitingApproval) return Decision.Conflict($"{ctx.Reference} is not awaiting approval ({s.Stage}).");
         if (by == People.OccupationalTherapist && !s.NeedsOtApproval) return Decision.Conflict("This adjustment does not need OT approval.");
-        var d = new DecisionBuilder().Record(new ApprovalRefused(by, x.Reason.Trim(), s.HoursInEffect));
+        var d = new DecisionBuilder().Record(new ApprovalRefused(by, x.Reason.Trim(), s.OriginalHours, s.ProposedHours, s.HoursInEffect));
         CancelAllWindowTimers(d);
         d.Send(ToProvider(s.AssessorEmail, s.ProviderId, "rejected", $"{ctx.Reference}: adjustment not approved",
             $"The proposed change of {s.PackageId} to {H(s.ProposedHours)} hours a week was not approved; it stays at {H(s.OriginalHours)} hours a week.\nReasons: {x.Reason.Trim()}"));
