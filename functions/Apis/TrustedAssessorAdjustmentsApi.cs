@@ -63,7 +63,30 @@ public static class TrustedAssessorAdjustmentsApi
         api.MapPost("/{reference}/reject", (string reference, ReasonRequest? body, HttpContext http, WorkflowRuntime r, ITrustedAssessorDirectory d, CancellationToken ct) =>
             ActAsync(reference, new TA.Reject(body?.Reason ?? ""), http, r, d, ct));
         api.MapPost("/{reference}/review-outcome", ReviewOutcomeAsync);
+        app.Use(SyncAfterSignedLinkAnswerAsync);
         return app;
+    }
+
+    /// <summary>
+    /// Answers by signed link (POST /l/{token}) go through the generic links endpoint; once one has been recorded for an
+    /// adjustment, the package's hours are brought in line here, after the response, so the row never waits for a read.
+    /// </summary>
+    private static async Task SyncAfterSignedLinkAnswerAsync(HttpContext http, RequestDelegate next)
+    {
+        await next(http);
+        if (!HttpMethods.IsPost(http.Request.Method) || http.Response.StatusCode != StatusCodes.Status200OK
+            || !http.Request.Path.StartsWithSegments("/l", out var rest) || rest.Value is not { Length: > 1 } token) return;
+        var services = http.RequestServices;
+        var runtime = services.GetRequiredService<WorkflowRuntime>();
+        services.GetRequiredService<Runtime.Links.HmacLinkIssuer>().Validate(token.Trim('/'), runtime.Clock.GetCurrentInstant(), out var claims);
+        if (claims is null || runtime.Registry.ForReference(claims.Reference)?.Type != TA.TypeName) return;
+        try { await PackageHours.SyncAsync(claims.Reference, runtime, services.GetRequiredService<ITrustedAssessorDirectory>(), http.RequestAborted); }
+        catch (Exception e) when (e is System.Data.Common.DbException or OperationCanceledException)
+        {
+            // The next read of the package re-syncs it; the answer itself is already recorded.
+            services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(TrustedAssessorAdjustmentsApi))
+                .LogWarning(e, "Could not bring package hours in line with {Reference} after a signed-link answer", claims.Reference);
+        }
     }
 
     private static string? IdempotencyKey(HttpContext http) =>

@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using CareWorkflows.Definitions;
+using CareWorkflows.Runtime.Store;
 using CareWorkflows.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using static CareWorkflows.Tests.TrustedAssessor.TrustedAssessorTestKit;
 
 namespace CareWorkflows.Tests.TrustedAssessor;
@@ -113,7 +115,9 @@ public sealed class AdjustmentFlowTests
         var given = (await TimelineAsync(app, reference)).Where(e => e.GetProperty("type").GetString() == "ApprovalGiven").ToList();
         Assert.Equal(["care-management", "occupational-therapy"], given.Select(e => e.GetProperty("data").GetProperty("by").GetString()));
         Assert.Equal("OccupationalTherapist", given[1].GetProperty("actorRole").GetString());
-        // The package row catches up with the workflow state on the next read.
+        // The package row follows the workflow state right after the link answer, without waiting for a read through the API.
+        var directory = app.Services.GetRequiredService<ITrustedAssessorDirectory>();
+        Assert.Equal(6m, (await directory.GetPackageAsync("PKG-1"))!.WeeklyHours);
         Assert.Equal(6m, await PackageHoursAsync(app));
     }
 
