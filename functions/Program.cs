@@ -1,5 +1,6 @@
 using CareWorkflows.Functions.Apis;
 using CareWorkflows.Functions.Extensions;
+using CareWorkflows.Functions.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddCareWorkflows();
@@ -13,6 +14,7 @@ app.MapSimulationApi();
 app.MapDevOutboxApi();
 app.MapLinksApi();
 app.MapWorkflowApis();
+app.MapFunctionsHosting();
 
 app.Run();
 
