@@ -9,12 +9,14 @@ public static class Workflows
     public static IServiceCollection AddWorkflowDefinitions(this IServiceCollection services)
     {
         services.AddD2AReferrals();
+        services.AddTrustedAssessorAdjustments();
         return services;
     }
 
     public static WebApplication MapWorkflowApis(this WebApplication app)
     {
         app.MapD2AReferralsApi();
+        app.MapTrustedAssessorAdjustmentsApi();
         return app;
     }
 }
