@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using NodaTime;
 using NodaTime.Text;
@@ -120,7 +121,7 @@ public sealed record ReferralClosed(D2AOutcome Outcome, string? Notes) : Workflo
 public sealed record Offer(ProviderContact Provider, int Round, Instant OfferedAt, Instant Deadline, bool Reminded = false,
     bool? Accepted = null, Instant? AnsweredAt = null, Instant? FirstCallAt = null, string? Reason = null)
 {
-    public bool Answered => Accepted is not null;
+    [JsonIgnore] public bool Answered => Accepted is not null;
 }
 
 /// <summary>Who has the package and when the first call is.</summary>
@@ -151,9 +152,9 @@ public sealed record D2AState
     public D2AOutcome? Outcome { get; init; }
     public string? ClosingNotes { get; init; }
 
-    public IEnumerable<Offer> CurrentRound => Offers.Where(o => o.Round == Round);
-    public bool Offering => Status is D2AStatus.OfferedToPatch or D2AStatus.OfferedToFramework;
-    public bool CarePlanApplies => Referral is { SupportedBeforeAdmission: true, PreviousProvider: not null };
+    [JsonIgnore] public IEnumerable<Offer> CurrentRound => Offers.Where(o => o.Round == Round);
+    [JsonIgnore] public bool Offering => Status is D2AStatus.OfferedToPatch or D2AStatus.OfferedToFramework;
+    [JsonIgnore] public bool CarePlanApplies => Referral is { SupportedBeforeAdmission: true, PreviousProvider: not null };
 }
 
 /// <summary>The D2A referral workflow. Pure: time, policy and links come from the context.</summary>
