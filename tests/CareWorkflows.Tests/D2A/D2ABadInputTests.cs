@@ -49,11 +49,22 @@ public sealed class D2ABadInputTests
         await AssertRaiseRefusedAsync(app, HttpStatusCode.Forbidden, Referral(), role: Roles.Provider);
         Assert.Equal(0, await InstanceCountAsync(app));
 
+
+        var badDate = Referral();
+        ((Dictionary<string, object?>)badDate["patient"]!)["dateOfBirth"] = "yesterday";
+        await AssertRaiseRefusedAsync(app, HttpStatusCode.BadRequest, badDate);
+        var future = Referral();
+        ((Dictionary<string, object?>)future["patient"]!)["dateOfBirth"] = "2030-01-01";
+        await AssertRaiseRefusedAsync(app, HttpStatusCode.UnprocessableEntity, future, "date of birth");
+        var missingNhs = Referral(nhs: "");
+        await AssertRaiseRefusedAsync(app, HttpStatusCode.UnprocessableEntity, missingNhs, "why it is missing");
+        ((Dictionary<string, object?>)missingNhs["patient"]!)["nhsNumberMissingReason"] = "Visitor from abroad; no NHS number yet";
+        Assert.Equal(HttpStatusCode.Created, (await app.As(Roles.DischargeTeam).PostAsJsonAsync("/api/d2a/referrals", missingNhs)).StatusCode);
         var malformed = await app.As(Roles.DischargeTeam).PostAsync("/api/d2a/referrals", new StringContent("{\"patient\":", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
         var anonymous = await app.Anonymous().PostAsJsonAsync("/api/d2a/referrals", Referral());
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
-        Assert.Equal(0, await InstanceCountAsync(app));
+        Assert.Equal(1, await InstanceCountAsync(app)); // only the one with a recorded reason for the missing NHS number
     }
 
     [Fact]
