@@ -270,7 +270,7 @@ public static class D2AReferralsApi
             ("Date of birth", r.Patient.DateOfBirth.ToString("d MMMM yyyy", System.Globalization.CultureInfo.InvariantCulture)),
             ("Address", $"{r.Patient.Address}, {r.Patient.Postcode}"),
             ("Hospital and ward", $"{r.Hospital}, {r.Ward}"),
-            ("Expected discharge", WorkflowContext.Local(s.DischargedAt ?? s.ExpectedDischargeAt)),
+            (s.DischargedAt is null ? "Expected discharge" : "Discharged", WorkflowContext.Local(s.DischargedAt ?? s.ExpectedDischargeAt)),
             ("First call", WorkflowContext.Local(s.Award.FirstCallAt > s.ExpectedDischargeAt ? s.Award.FirstCallAt : s.ExpectedDischargeAt)),
             ("Calls", $"{r.CallsPerDay} a day of {r.MinutesPerCall} minutes, {(r.DoubleHanded ? "double-handed" : "single-handed")}"),
             ("Care needs", r.NeedsSummary),
