@@ -111,6 +111,22 @@ public sealed class D2AReferralTests
     }
 
     [Fact]
+    public async Task Out_of_brokerage_hours_the_framework_alert_also_goes_to_the_out_of_hours_duty()
+    {
+        // Tue 24 Nov 2026 16:30: the patch window ends at 17:30, after brokerage closes at 17:00 (App M §6).
+        await using var app = new CareWorkflowsApp(start: Instant.FromUtc(2026, 11, 24, 16, 30));
+        var reference = await RaiseAsync(app, Referral(discharge: "2026-11-25T10:00"));
+        await app.AdvanceAsync(Duration.FromHours(1));
+        Assert.Equal(["brokerage-duty@council.example", "out-of-hours@council.example"],
+            (await MessagesAsync(app, reference)).Where(m => m.Purpose == "staff-framework-alert").Select(m => m.To).Order());
+        // Saturday 11:00 is within weekend hours (10:00–14:00); Saturday 15:00 is not.
+        var ctx = new WorkflowContext(Instant.FromUtc(2026, 11, 28, 11, 0), reference, Actor.System, WorkingCalendar.Shipped, PolicySettings.Default, null!, Contacts.Default);
+        Assert.True(CareWorkflows.Definitions.Workflows.D2AReferral.BrokerageOpen(ctx.Now, ctx));
+        Assert.False(CareWorkflows.Definitions.Workflows.D2AReferral.BrokerageOpen(Instant.FromUtc(2026, 11, 28, 15, 0), ctx));
+        Assert.False(CareWorkflows.Definitions.Workflows.D2AReferral.BrokerageOpen(Instant.FromUtc(2026, 11, 24, 8, 59), ctx));
+    }
+
+    [Fact]
     public async Task Reminder_at_30_minutes_reaches_only_providers_who_have_not_answered()
     {
         await using var app = new CareWorkflowsApp();
@@ -405,7 +421,9 @@ public sealed class D2AReferralTests
         await app.AdvanceToAsync(Instant.FromUtc(2026, 11, 25, 1, 59));
         Assert.DoesNotContain(await MessagesAsync(app, reference), m => m.Purpose == "staff-discharge-overdue");
         await app.AdvanceToAsync(Instant.FromUtc(2026, 11, 25, 2, 0));
-        Assert.Equal("brokerage-duty@council.example", Assert.Single(await MessagesAsync(app, reference), m => m.Purpose == "staff-discharge-overdue").To);
+        // 02:00: brokerage is closed (App M §6), so the out-of-hours duty is told as well.
+        Assert.Equal(["brokerage-duty@council.example", "out-of-hours@council.example"],
+            (await MessagesAsync(app, reference)).Where(m => m.Purpose == "staff-discharge-overdue").Select(m => m.To).Order());
         // Still possible to confirm it late.
         Assert.Equal(HttpStatusCode.OK, (await app.As(Roles.Brokerage).PostAsJsonAsync($"/api/d2a/referrals/{reference}/discharge", new { dischargedAt = "2026-11-24T15:10" })).StatusCode);
     }

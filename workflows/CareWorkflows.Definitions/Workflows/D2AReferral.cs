@@ -190,6 +190,8 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
         public const string NextMorningCutOff = "D2A:NextMorningCutOff";     // App M §6: 17:00 weekdays
         public const string WeekendCutOff = "D2A:WeekendCutOff";             // App M §6: 13:00 Sat/Sun
         public const string LatestCall = "D2A:LatestCall";                   // B 4.6.7: 20:30
+        public const string BrokerageOpens = "D2A:BrokerageOpens", BrokerageCloses = "D2A:BrokerageCloses",   // App M §6: 09:00–17:00 Mon–Fri
+            BrokerageWeekendOpens = "D2A:BrokerageWeekendOpens", BrokerageWeekendCloses = "D2A:BrokerageWeekendCloses"; // 10:00–14:00 Sat–Sun
         public const string MaxWeeks = "D2A:MaxWeeks";                       // App M §5, App H: 6 weeks
         public const string EndDatePromptWeek = "D2A:EndDatePromptWeek";     // week 5
 
@@ -205,6 +207,10 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
         public static LocalTime NextMorning(WorkflowContext c) => T(c, NextMorningCutOff, new LocalTime(17, 0));
         public static LocalTime Weekend(WorkflowContext c) => T(c, WeekendCutOff, new LocalTime(13, 0));
         public static LocalTime Latest(WorkflowContext c) => T(c, LatestCall, new LocalTime(20, 30));
+        public static LocalTime Opens(WorkflowContext c) => T(c, BrokerageOpens, new LocalTime(9, 0));
+        public static LocalTime Closes(WorkflowContext c) => T(c, BrokerageCloses, new LocalTime(17, 0));
+        public static LocalTime WeekendOpens(WorkflowContext c) => T(c, BrokerageWeekendOpens, new LocalTime(10, 0));
+        public static LocalTime WeekendCloses(WorkflowContext c) => T(c, BrokerageWeekendCloses, new LocalTime(14, 0));
         public static int Weeks(WorkflowContext c) => c.Policy.Int(MaxWeeks, 6);
         public static int PromptWeek(WorkflowContext c) => c.Policy.Int(EndDatePromptWeek, 5);
 
@@ -384,7 +390,7 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
         var framework = s.Referral!.FrameworkProviders.Where(f => s.Offers.All(o => o.Provider.Id != f.Id)).ToList();
         if (framework.Count == 0) { NoneFound(d, s, ctx, why + ", and no framework provider can be offered it"); return; }
         d.Record(new BrokerageAlerted(why));
-        d.Send(D2AReferralMessages.FrameworkRoundAlert(ctx.Reference, ctx.Contacts.Email("brokerage-duty"), s.Referral.Patch, why, framework.Count));
+        foreach (var to in Brokerage(ctx, "brokerage-duty")) d.Send(D2AReferralMessages.FrameworkRoundAlert(ctx.Reference, to, s.Referral.Patch, why, framework.Count));
         var round2 = Evolve(s, new BrokerageAlerted(why));
         StartRound(d, round2, 2, framework, ctx);
     }
@@ -394,7 +400,7 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
     {
         d.CancelTimer(ReminderTimer).CancelTimer(WindowTimer);
         d.Record(new NoProviderFound(why));
-        foreach (var m in D2AReferralMessages.NoProviderFound(ctx.Reference, ctx.Contacts.Email("brokerage-manager"), s.Referral!.Referrer.Email, why, s.ExpectedDischargeAt))
+        foreach (var m in D2AReferralMessages.NoProviderFound(ctx.Reference, [.. Brokerage(ctx, "brokerage-manager"), s.Referral!.Referrer.Email], why, s.ExpectedDischargeAt))
             d.Send(m);
     }
 
@@ -484,8 +490,24 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
         var flags = CutOffFlags(ctx.Now, promised, s.ExpectedDischargeAt, ctx);
         if (flags.Count == 0) return;
         d.Record(new CutOffsFlagged(flags));
-        d.Send(D2AReferralMessages.CutOffsFlagged(ctx.Reference, ctx.Contacts.Email("brokerage-duty"), flags, promised));
+        foreach (var to in Brokerage(ctx, "brokerage-duty")) d.Send(D2AReferralMessages.CutOffsFlagged(ctx.Reference, to, flags, promised));
     }
+
+    /// <summary>
+    /// Brokerage works 09:00–17:00 Monday to Friday and 10:00–14:00 Saturday and Sunday (App M §6). Alerts always go to
+    /// the brokerage mailbox; when it is closed they also go to the out-of-hours duty (Contacts:out-of-hours, the
+    /// Emergency Duty Team), so a missed deadline at night is seen at night.
+    /// </summary>
+    public static bool BrokerageOpen(Instant at, WorkflowContext ctx)
+    {
+        var local = at.InZone(WorkflowContext.London).LocalDateTime;
+        var weekend = local.DayOfWeek is IsoDayOfWeek.Saturday or IsoDayOfWeek.Sunday;
+        var (opens, closes) = weekend ? (Policy.WeekendOpens(ctx), Policy.WeekendCloses(ctx)) : (Policy.Opens(ctx), Policy.Closes(ctx));
+        return local.TimeOfDay >= opens && local.TimeOfDay < closes;
+    }
+
+    private static IReadOnlyList<string> Brokerage(WorkflowContext ctx, string key) =>
+        BrokerageOpen(ctx.Now, ctx) ? [ctx.Contacts.Email(key)] : [ctx.Contacts.Email(key), ctx.Contacts.Email("out-of-hours")];
 
     /// <summary>The winner's link to the full referral: a signed token with action "details", served by /d2a/details/{token}.</summary>
     public static string DetailsLink(WorkflowContext ctx, string providerId, Instant expires) =>
@@ -647,7 +669,7 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
                 return d.Build();
             case DischargeCheckTimer when s.Status is D2AStatus.Awarded or D2AStatus.OfferedToPatch or D2AStatus.OfferedToFramework or D2AStatus.NoProviderFound:
                 d.Record(new DischargeOverdue(s.ExpectedDischargeAt));
-                d.Send(D2AReferralMessages.DischargeNotConfirmed(ctx.Reference, ctx.Contacts.Email("brokerage-duty"), s.Referral!.Referrer.Email, s.ExpectedDischargeAt));
+                foreach (var to in Brokerage(ctx, "brokerage-duty")) d.Send(D2AReferralMessages.DischargeNotConfirmed(ctx.Reference, to, s.Referral!.Referrer.Email, s.ExpectedDischargeAt));
                 return d.Build();
             case Week5Timer when s.Status == D2AStatus.Active && s.PlannedEndDate is null:
                 var cap = WorkingCalendar.LocalDateOf(CapAt(s.DischargedAt!.Value, ctx));
@@ -657,7 +679,7 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
             case CapTimer when s.Status == D2AStatus.Active:
                 var capAt = CapAt(s.DischargedAt!.Value, ctx);
                 d.Record(new CapReached(capAt));
-                foreach (var m in D2AReferralMessages.CapReached(ctx.Reference, ctx.Contacts.Email("d2a-team-lead"), ctx.Contacts.Email("brokerage-duty"), capAt)) d.Send(m);
+                foreach (var m in D2AReferralMessages.CapReached(ctx.Reference, [ctx.Contacts.Email("d2a-team-lead"), .. Brokerage(ctx, "brokerage-duty")], capAt)) d.Send(m);
                 return d.Build();
             case CarePlanTimer when s.Status == D2AStatus.Active && s.CarePlanApplies && !s.CarePlanReceived:
                 var due = s.CarePlanDueAt ?? s.DischargedAt!.Value + Policy.CarePlan(ctx);
@@ -674,7 +696,7 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
         var d = new DecisionBuilder().Record(new MessageUndelivered(f.Purpose, f.Channel, f.To, Trim(f.Error, 500) ?? ""));
         // A provider we could not reach is brokerage's problem at once; staff mailboxes failing are only recorded (no loops).
         if (!f.Purpose.StartsWith("staff-", StringComparison.Ordinal) && s.Status != D2AStatus.Closed)
-            d.Send(D2AReferralMessages.UndeliveredAlert(ctx.Reference, ctx.Contacts.Email("brokerage-duty"), f.Purpose, f.Channel));
+            foreach (var to in Brokerage(ctx, "brokerage-duty")) d.Send(D2AReferralMessages.UndeliveredAlert(ctx.Reference, to, f.Purpose, f.Channel));
         return d.Build();
     }
 

@@ -49,15 +49,15 @@ public static class D2AReferralMessages
             [$"The D2A package {reference} in the {patch} patch was not accepted: {why}.",
              $"It has now been offered to {frameworkCount} framework provider{(frameworkCount == 1 ? "" : "s")} borough-wide (B 1.5.3). Please keep an eye on it."]);
 
-    public static IEnumerable<OutboundMessage> NoProviderFound(string reference, string manager, string referrer, string why, Instant discharge)
+    public static IEnumerable<OutboundMessage> NoProviderFound(string reference, IReadOnlyList<string> to, string why, Instant discharge)
     {
         string[] text =
         [
             $"No provider has been found for the D2A package {reference}: {why}.",
             $"The expected discharge is {Local(discharge)}. The referral stays open for a manual placement by brokerage.",
         ];
-        yield return Email(reference, manager, null, "staff-no-provider", $"{reference}: no provider found – manual placement needed", text);
-        yield return Email(reference, referrer, null, "staff-no-provider", $"{reference}: no provider found yet", text);
+        foreach (var address in to)
+            yield return Email(reference, address, null, "staff-no-provider", $"{reference}: no provider found – manual placement needed", text);
     }
 
     /// <summary>To the winner: the award and a signed link to the full details (never the details themselves).</summary>
@@ -136,12 +136,12 @@ public static class D2AReferralMessages
             [$"The D2A package {reference} is in its fifth week. It must end by {capDate.ToString("dddd d MMMM yyyy", Inv)} (6 weeks at most, App M §5).",
              "Please confirm the end date and the expected outcome (reablement, long-term package, no ongoing need) in the service."]);
 
-    public static IEnumerable<OutboundMessage> CapReached(string reference, string lead, string brokerage, Instant capAt)
+    public static IEnumerable<OutboundMessage> CapReached(string reference, IReadOnlyList<string> to, Instant capAt)
     {
         string[] text = [$"The D2A package {reference} reached the 6-week maximum at {Local(capAt)} and is still open (App M §5, App H).",
                          "Please decide the outcome and close it, or arrange the ongoing package, today."];
-        yield return Email(reference, lead, null, "staff-cap", $"{reference}: 6-week D2A maximum reached", text);
-        yield return Email(reference, brokerage, null, "staff-cap", $"{reference}: 6-week D2A maximum reached", text);
+        foreach (var address in to)
+            yield return Email(reference, address, null, "staff-cap", $"{reference}: 6-week D2A maximum reached", text);
     }
 
     public static OutboundMessage CarePlanOverdue(string reference, string to, string providerName, Instant due) =>
