@@ -12,6 +12,7 @@ app.MapInstancesApi();
 app.MapSimulationApi();
 app.MapDevOutboxApi();
 app.MapLinksApi();
+app.MapCalendarApi();
 app.MapWorkflowApis();
 
 app.Run();

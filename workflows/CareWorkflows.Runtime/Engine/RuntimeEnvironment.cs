@@ -15,6 +15,8 @@ public sealed class RuntimeEnvironment(PolicySettings policy, ILinkIssuer links,
     public PolicySettings Policy { get; } = policy;
     public ILinkIssuer Links { get; } = links;
     public Contacts Contacts { get; } = contacts;
+    /// <summary>Timers held and requests refused for want of calendar data, for operators.</summary>
+    public CalendarAlerts CalendarAlerts { get; } = new();
 
     public WorkflowContext ContextFor(string reference, Actor actor, Instant now) =>
         new(now, reference, actor, Calendar, Policy, Links, Contacts);
