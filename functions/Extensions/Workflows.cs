@@ -1,4 +1,6 @@
 using CareWorkflows.Definitions;
+using CareWorkflows.Definitions.Workflows;
+using CareWorkflows.Functions.Apis;
 
 namespace CareWorkflows.Functions.Extensions;
 
@@ -7,11 +9,15 @@ public static class Workflows
 {
     public static IServiceCollection AddWorkflowDefinitions(this IServiceCollection services)
     {
+        services.AddSingleton<IWorkflowDefinition, SeriousIncident>();
+        services.AddSingleton<IWorkflowDefinition, QualityConcern>();
         return services;
     }
 
     public static WebApplication MapWorkflowApis(this WebApplication app)
     {
+        app.MapIncidentsApi();
+        app.MapQualityConcernsApi();
         return app;
     }
 }
