@@ -34,6 +34,7 @@ public sealed class QualityConcern : Workflow<QualityConcern.State, QualityConce
     public const string ReminderTimer = "reminder";
     public const string OverdueTimer = "overdue";
     public const string QaLeadTimer = "overdue-qa-lead";
+    public const string QaLeadScheduleTimer = "overdue-qa-lead-schedule";
 
     public const string RespondAction = "respond";
     public const string ActionPlanAction = "action-plan";
@@ -96,6 +97,7 @@ public sealed class QualityConcern : Workflow<QualityConcern.State, QualityConce
         TimerFired { Name: ReminderTimer } => OnReminder(s, ctx),
         TimerFired { Name: OverdueTimer } => OnOverdue(s, ctx),
         TimerFired { Name: QaLeadTimer } => OnQaLead(s, ctx),
+        TimerFired { Name: QaLeadScheduleTimer } => OnScheduleQaLead(s, ctx),
         MessageFailed m => new DecisionBuilder()
             .Send(Email(ctx.Contacts.Email("quality-assurance"), "delivery-failed", $"{ctx.Reference}: a message could not be delivered",
                 $"The {m.Purpose} message for quality concern {ctx.Reference} to {m.To} could not be delivered ({m.Error}). Please contact the provider another way."))
@@ -256,11 +258,18 @@ public sealed class QualityConcern : Workflow<QualityConcern.State, QualityConce
             $"Your {What(s)} to quality concern {ctx.Reference} was due by {WorkflowContext.Local(s.DueAt)} and has not been received. " +
             "The council's contract compliance manager has been told. Please send it now.",
             ctx.Links.Issue(ctx.Reference, s.ProviderId, action, LinkExpiry(s.DueAt, ctx))));
-        // Computed at the time it is needed: if the calendar lacks the date, the pump holds this timer and alerts operators.
-        var after = ctx.Policy.Int("QualityConcerns:QaLeadAfterWorkingDays", DefaultQaLeadAfterWorkingDays);
-        d.SetTimer(QaLeadTimer, ctx.Calendar.EndOf(ctx.Calendar.AddWorkingDays(s.DueDate, after)));
+        // The contract compliance escalation must not wait for calendar data: if the QA-lead date is beyond the data,
+        // a scheduling timer takes over, and the pump holds it and alerts operators until newer data is loaded.
+        try { d.SetTimer(QaLeadTimer, QaLeadAt(s, ctx)); }
+        catch (CalendarOutOfRangeException) { d.SetTimer(QaLeadScheduleTimer, ctx.Now); }
         return d.Build();
     }
+
+    private static Instant QaLeadAt(State s, WorkflowContext ctx) =>
+        ctx.Calendar.EndOf(ctx.Calendar.AddWorkingDays(s.DueDate, ctx.Policy.Int("QualityConcerns:QaLeadAfterWorkingDays", DefaultQaLeadAfterWorkingDays)));
+
+    private static Decision OnScheduleQaLead(State s, WorkflowContext ctx) =>
+        IsWaiting(s) && s.Escalation == 1 ? new DecisionBuilder().SetTimer(QaLeadTimer, QaLeadAt(s, ctx)).Build() : Decision.Nothing;
 
     private static Decision OnQaLead(State s, WorkflowContext ctx)
     {
@@ -285,7 +294,7 @@ public sealed class QualityConcern : Workflow<QualityConcern.State, QualityConce
         d.SetTimer(OverdueTimer, dueAt);
     }
 
-    private static void Unschedule(DecisionBuilder d) => d.CancelTimer(ReminderTimer).CancelTimer(OverdueTimer).CancelTimer(QaLeadTimer);
+    private static void Unschedule(DecisionBuilder d) => d.CancelTimer(ReminderTimer).CancelTimer(OverdueTimer).CancelTimer(QaLeadTimer).CancelTimer(QaLeadScheduleTimer);
 
     private static void NotifyEscalatedOfAnswer(DecisionBuilder d, State s, WorkflowContext ctx, string what)
     {
