@@ -31,6 +31,7 @@ public static class CareWorkflowsServices
         var services = builder.Services;
         services.AddProblemDetails();
         services.AddExceptionHandler<CalendarOutOfRangeHandler>();
+        services.AddExceptionHandler<BadRequestHandler>();
         services.ConfigureHttpJsonOptions(o => WorkflowJson.Configure(o.SerializerOptions));
         services.AddOpenApi();
 

@@ -43,6 +43,13 @@ public static class WorkflowHttp
         return new Reply(r.StatusCode, body);
     }
 
+    /// <summary>Lets the dispatcher send what is pending (one simulated second), then lists what the dev channel kept.</summary>
+    public static async Task<List<DevMessageDto>> SentAsync(this CareWorkflowsApp app, string? reference = null, string? to = null)
+    {
+        await app.AdvanceAsync(NodaTime.Duration.FromSeconds(1));
+        return await app.OutboxAsync(reference, to);
+    }
+
     /// <summary>Timeline event type names of an instance, in order.</summary>
     public static async Task<List<string>> TimelineAsync(this CareWorkflowsApp app, string reference) =>
         (await app.InstanceAsync(reference)).GetProperty("timeline").EnumerateArray().Select(e => e.GetProperty("type").GetString()!).ToList();
