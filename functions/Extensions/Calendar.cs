@@ -12,7 +12,7 @@ namespace CareWorkflows.Functions.Extensions;
 
 public static class CalendarLoading
 {
-    public const string DocumentKey = "bank-holidays";
+    public const string DocumentKey = RuntimeEnvironment.BankHolidaysDocument;
     public const string Division = "england-and-wales";
 
     /// <summary>Uses the bank-holiday file an operator loaded (kept in the store), if any, instead of the shipped one.</summary>
@@ -109,13 +109,15 @@ public sealed record BankHolidayMerge(string? Json, WorkingCalendar? Calendar, I
 /// saying so (nothing was written: the transition threw before its commit), operators get a critical log line and
 /// the refusal on GET /api/calendar/bank-holidays.
 /// </summary>
-public sealed class CalendarOutOfRangeHandler(RuntimeEnvironment env, IClock clock, IProblemDetailsService problems, ILogger<CalendarOutOfRangeHandler> logger)
+public sealed class CalendarOutOfRangeHandler(RuntimeEnvironment env, IWorkflowStore store, IClock clock, IProblemDetailsService problems, ILogger<CalendarOutOfRangeHandler> logger)
     : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
         if (exception is not CalendarOutOfRangeException e) return false;
         logger.LogCritical(e, "OPERATOR ACTION NEEDED: {Method} {Path} needs calendar data: {Message}", http.Request.Method, http.Request.Path, e.Message);
+        // Another node may have loaded newer data meanwhile: take it so the caller's retry succeeds.
+        await env.RefreshCalendarAsync(store, ct);
         env.CalendarAlerts.RequestRefused(http.Request.Method, http.Request.Path, e.Date.ToString("yyyy-MM-dd", null), clock.GetCurrentInstant());
         http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         return await problems.TryWriteAsync(new ProblemDetailsContext

@@ -128,6 +128,24 @@ public sealed class CalendarApiTests
     }
 
     [Fact]
+    public async Task Bank_holidays_loaded_on_another_node_release_timers_held_here()
+    {
+        await using var app = new CareWorkflowsApp(start: Instant.FromUtc(2028, 12, 20, 10, 0));
+        var reference = (await app.As(Roles.QualityAssurance).PostJsonAsync("/api/quality-concerns", Concern(5))).Str("reference");
+        await app.AdvanceToAsync(Instant.FromUtc(2028, 12, 30, 0, 1));
+        Assert.Single((await app.As(Roles.Admin).GetJsonAsync("/api/calendar/bank-holidays")).Body.GetProperty("heldTimers").EnumerateArray());
+
+        await using (var otherNode = new CareWorkflowsApp(start: Instant.FromUtc(2028, 12, 30, 0, 2), databasePath: app.DatabasePath))
+            Assert.Equal(HttpStatusCode.OK, (await otherNode.As(Roles.Admin).PostRawAsync("/api/calendar/bank-holidays", GovUkFile())).Status);
+
+        await app.AdvanceAsync(Duration.FromMinutes(10));
+        Assert.Equal("2029-01-02T23:59:59.999Z", (await app.TimersAsync(reference))["overdue-qa-lead"]);
+        var status = await app.As(Roles.Admin).GetJsonAsync("/api/calendar/bank-holidays");
+        Assert.Equal("2029-12-31", status.Str("coveredTo"));
+        Assert.Empty(status.Body.GetProperty("heldTimers").EnumerateArray());
+    }
+
+    [Fact]
     public async Task Serious_incident_is_never_refused_for_want_of_calendar_data()
     {
         await using var app = new CareWorkflowsApp(start: Instant.FromUtc(2028, 12, 22, 10, 0));

@@ -51,6 +51,9 @@ public sealed class TimerPump(WorkflowRuntime runtime, PumpOptions options, ILog
         }
         catch (CalendarOutOfRangeException e)
         {
+            // Another node may have loaded newer data: take it, and retry at once if it now reaches this date.
+            if (await runtime.Environment.RefreshCalendarAsync(runtime.Store, ct) && runtime.Environment.Calendar.CoveredTo >= e.Date)
+                return await FireAsync(timer, ct);
             // Never guess a working day: hold the timer, alert operators, and try again when data may have been loaded.
             logger.LogCritical(e, "OPERATOR ACTION NEEDED: timer {Name} of {Reference} needs calendar data: {Message}", timer.Name, timer.Reference, e.Message);
             runtime.Environment.CalendarAlerts.TimerHeld(timer.Reference, timer.Name, e.Date.ToString("yyyy-MM-dd", null), runtime.Clock.GetCurrentInstant());
