@@ -30,8 +30,8 @@ public static class CareWorkflowsServices
 
         var services = builder.Services;
         services.AddProblemDetails();
-        services.AddExceptionHandler<CalendarOutOfRangeHandler>();
-        services.AddExceptionHandler<BadRequestHandler>();
+        services.AddExceptionHandler<CalendarOutOfRangeHandler>(); // before the general one: records the refusal for operators
+        services.AddExceptionHandler<ProblemExceptionHandler>();
         services.ConfigureHttpJsonOptions(o => WorkflowJson.Configure(o.SerializerOptions));
         services.AddOpenApi();
 
@@ -102,8 +102,8 @@ public static class CareWorkflowsServices
         {
             if (!env.IsDevelopment())
                 throw new InvalidOperationException("Auth:Mode=Demo (the local demo sign-in) is only allowed when the environment is Development.");
-            services.AddAuthentication(DemoAuthenticationHandler.Scheme)
-                .AddScheme<AuthenticationSchemeOptions, DemoAuthenticationHandler>(DemoAuthenticationHandler.Scheme, null);
+            services.AddAuthentication(DemoAuthenticationHandler.SchemeName)
+                .AddScheme<AuthenticationSchemeOptions, DemoAuthenticationHandler>(DemoAuthenticationHandler.SchemeName, null);
         }
         else services.AddEntraAuthentication(config);
         services.AddAuthorizationBuilder()
