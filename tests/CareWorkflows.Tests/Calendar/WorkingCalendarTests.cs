@@ -111,3 +111,20 @@ public sealed class WorkingCalendarTests
         return due.TimeOfDay == WorkingCalendar.DefaultEndOfDay && due.Date > start && Cal.IsWorkingDay(due.Date);
     }
 }
+
+public sealed class PolicySettingsTests
+{
+    [Theory]
+    [InlineData("PT12H", 12 * 60)]
+    [InlineData("P2D", 48 * 60)]
+    [InlineData("PT30M", 30)]
+    [InlineData("12:00:00", 12 * 60)]
+    [InlineData("2:00:00:00", 48 * 60)]
+    [InlineData("P1M", 5)] // months have no fixed length: the fallback is used
+    [InlineData("soon", 5)]
+    public void Policy_durations_read_ISO_8601_and_fall_back_when_unreadable(string value, int minutes)
+    {
+        var policy = new PolicySettings(new Dictionary<string, string> { ["X"] = value });
+        Assert.Equal(Duration.FromMinutes(minutes), policy.Duration("X", Duration.FromMinutes(5)));
+    }
+}

@@ -175,6 +175,21 @@ public sealed class SeriousIncidentTests
     }
 
     [Fact]
+    public async Task Update_cadence_and_reminder_come_from_policy_settings()
+    {
+        await using var app = new CareWorkflowsApp(settings: new Dictionary<string, string?>
+        {
+            ["Policy:Incidents:UpdateWorkingDays"] = "2",
+            ["Policy:Incidents:FullReportReminderBefore"] = "PT6H",
+        });
+        var occurred = app.Now - Duration.FromHours(1);
+        var reference = await ReportAsync(app, Report(Iso(occurred)));
+        var timers = await app.TimersAsync(reference);
+        Assert.Equal("2026-11-26T23:59:59.999Z", timers["update-due"]); // Tue 24 Nov + 2 working days
+        Assert.Equal(Iso(occurred + Duration.FromHours(42)), timers["full-report-reminder"]);
+    }
+
+    [Fact]
     public async Task Council_escalates_to_s42_enquiry_and_CQC_with_its_reason_on_the_timeline()
     {
         await using var app = new CareWorkflowsApp();
