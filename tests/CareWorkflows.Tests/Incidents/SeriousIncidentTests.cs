@@ -104,10 +104,11 @@ public sealed class SeriousIncidentTests
         Assert.DoesNotContain(await app.SentAsync(onTime.Str("reference")), m => m.Purpose == "late-report-escalation");
     }
 
-    [Fact]
-    public async Task Overdue_full_report_is_escalated_to_safeguarding_lead_and_contract_compliance_and_repeated_until_received()
+    [Theory]
+    [MemberData(nameof(TestDatabases.Stores), MemberType = typeof(TestDatabases))]
+    public async Task Overdue_full_report_is_escalated_to_safeguarding_lead_and_contract_compliance_and_repeated_until_received(string store)
     {
-        await using var app = new CareWorkflowsApp();
+        await using var app = new CareWorkflowsApp(store);
         var occurred = app.Now - Duration.FromHours(1);
         var reference = await ReportAsync(app, Report(Iso(occurred)));
         var due = occurred + Duration.FromHours(48);

@@ -55,11 +55,12 @@ public sealed class QualityConcernTests
         Assert.Equal("2027-01-06T17:00:00Z", r.Str("dueAt"));
     }
 
-    [Fact]
-    public async Task Reminder_two_working_days_before_then_contract_compliance_when_overdue_then_QA_lead_after_a_further_working_day()
+    [Theory]
+    [MemberData(nameof(TestDatabases.Stores), MemberType = typeof(TestDatabases))]
+    public async Task Reminder_two_working_days_before_then_contract_compliance_when_overdue_then_QA_lead_after_a_further_working_day(string store)
     {
         // Tue 24 Nov 2026, 3 working days → due end of Fri 27 Nov. Reminder Wed 25 Nov 09:00. QA lead: end of Mon 30 Nov.
-        await using var app = new CareWorkflowsApp();
+        await using var app = new CareWorkflowsApp(store);
         var reference = await RaiseAsync(app, days: 3);
         var timers = await app.TimersAsync(reference);
         Assert.Equal("2026-11-25T09:00:00Z", timers["reminder"]);

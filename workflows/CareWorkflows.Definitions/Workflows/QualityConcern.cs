@@ -98,6 +98,8 @@ public sealed class QualityConcern : Workflow<QualityConcern.State, QualityConce
         TimerFired { Name: OverdueTimer } => OnOverdue(s, ctx),
         TimerFired { Name: QaLeadTimer } => OnQaLead(s, ctx),
         TimerFired { Name: QaLeadScheduleTimer } => OnScheduleQaLead(s, ctx),
+        // A failed failure notice is not chased again (that would loop); the outbox keeps it for operators to retry.
+        MessageFailed { Purpose: "delivery-failed" } => Decision.Nothing,
         MessageFailed m => new DecisionBuilder()
             .Send(Email(ctx.Contacts.Email("quality-assurance"), "delivery-failed", $"{ctx.Reference}: a message could not be delivered",
                 $"The {m.Purpose} message for quality concern {ctx.Reference} to {m.To} could not be delivered ({m.Error}). Please contact the provider another way."))

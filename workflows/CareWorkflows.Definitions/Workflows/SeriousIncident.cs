@@ -133,6 +133,8 @@ public sealed class SeriousIncident : Workflow<SeriousIncident.State, SeriousInc
         TimerFired { Name: FullReportOverdueTimer } => OnFullReportOverdue(s, ctx),
         TimerFired { Name: UpdateDueTimer } => OnUpdateMissed(s, ctx),
         TimerFired { Name: UpdateScheduleTimer } => OnScheduleUpdate(s, ctx),
+        // A failed failure notice is not chased again (that would loop); the outbox keeps it for operators to retry.
+        MessageFailed { Purpose: "delivery-failed" } => Decision.Nothing,
         MessageFailed m => new DecisionBuilder().Record(new EscalationSent($"A message could not be delivered ({m.Purpose} to {m.To}: {m.Error})", [ctx.Contacts.Email("contract-compliance")]))
             .Send(Email(ctx.Contacts.Email("contract-compliance"), "delivery-failed", $"{ctx.Reference}: a message could not be delivered",
                 $"The {m.Purpose} message for serious incident {ctx.Reference} to {m.To} could not be delivered ({m.Error}). Please contact the recipient another way."))
