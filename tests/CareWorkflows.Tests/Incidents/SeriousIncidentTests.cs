@@ -149,6 +149,20 @@ public sealed class SeriousIncidentTests
     }
 
     [Fact]
+    public async Task Status_update_can_be_sent_through_the_signed_link_and_a_blank_one_is_refused()
+    {
+        await using var app = new CareWorkflowsApp();
+        var reference = await ReportAsync(app, Report(Iso(app.Now - Duration.FromHours(1))));
+        var request = Assert.Single(await app.SentAsync(reference, ProviderEmail), m => m.Purpose == "update-request");
+        var path = new Uri(request.Body.Split('\n').Last(l => l.Contains("/l/")).Trim()).PathAndQuery;
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await app.Anonymous().PostJsonAsync(path, new Dictionary<string, string> { ["text"] = " " })).Status);
+        var ok = await app.Anonymous().PostJsonAsync(path, new Dictionary<string, string> { ["text"] = "Police have taken statements." });
+        Assert.True(ok.Status == HttpStatusCode.OK, ok.ToString());
+        var state = (await app.InstanceAsync(reference)).GetProperty("state");
+        Assert.Equal(1, state.GetProperty("updatesReceived").GetInt32());
+    }
+
+    [Fact]
     public async Task Missed_status_update_is_escalated_and_an_update_in_time_is_not()
     {
         // Tue 24 Nov 2026 09:00: updates every 5 working days → due by the end of Tue 1 Dec.

@@ -42,6 +42,9 @@ public sealed class QualityConcernTests
         Assert.Equal(HttpStatusCode.Created, r.Status);
         Assert.Equal("2027-01-06T23:59:59.999Z", r.Str("dueAt"));
         Assert.Equal("23:59 on Wed 6 Jan 2027", r.Str("dueLocal"));
+        var timers = await app.TimersAsync(r.Str("reference"));
+        Assert.Equal("2027-01-04T09:00:00Z", timers["reminder"]); // two working days before Wed 6 Jan: Mon 4 Jan
+        Assert.Equal("2027-01-06T23:59:59.999Z", timers["overdue"]);
         var request = Assert.Single(await app.SentAsync(r.Str("reference"), ProviderEmail));
         Assert.Contains("23:59 on Wed 6 Jan 2027", request.Body);
         Assert.Single(request.Links);
