@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using CareWorkflows.Definitions;
 using CareWorkflows.Functions.Auth;
+using CareWorkflows.Functions.Hosting;
 using CareWorkflows.Runtime.Channels;
 using CareWorkflows.Runtime.Engine;
 using CareWorkflows.Runtime.Links;
@@ -10,6 +11,7 @@ using CareWorkflows.Runtime.Sqlite;
 using CareWorkflows.Runtime.Store;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using NodaTime;
 
 namespace CareWorkflows.Functions.Extensions;
@@ -94,7 +96,12 @@ public static class CareWorkflowsServices
                 throw new InvalidOperationException($"{key}={name} is not a known channel.");
         }
 
-        if (config.GetValue("Runtime:BackgroundLoops", true)) services.AddHostedService<RuntimeLoops>();
+        // Standalone the in-process loops drive timers and the outbox; under Azure Functions (FUNCTIONS_CUSTOMHANDLER_PORT
+        // set) the RuntimeTimer function does, so they default to off there. Runtime:BackgroundLoops overrides either way.
+        if (config.GetValue<bool?>("Runtime:BackgroundLoops") ?? !FunctionsHosting.IsHostedByFunctions(config)) services.AddHostedService<RuntimeLoops>();
+        services.TryAddSingleton<IServiceBusReferralIntake, ReferralIntakeNotAvailable>();
+        services.AddSingleton<IntakeDeadLetters>();
+        builder.AddCareWorkflowsTelemetry();
 
         // ---- sign-in ----
         var authMode = config["Auth:Mode"] ?? (env.IsDevelopment() ? "Demo" : "Entra");
