@@ -76,6 +76,20 @@ public sealed class SeriousIncidentTests
     }
 
     [Fact]
+    public async Task A_retried_report_with_the_same_idempotency_key_records_one_incident()
+    {
+        await using var app = new CareWorkflowsApp();
+        var client = app.As(Roles.Provider, Provider);
+        client.DefaultRequestHeaders.Add("Idempotency-Key", "report-7f3a");
+        var body = Report(Iso(app.Now - Duration.FromHours(1)));
+        var first = await client.PostJsonAsync("/api/incidents", body);
+        var second = await client.PostJsonAsync("/api/incidents", body);
+        Assert.Equal(first.Str("reference"), second.Str("reference"));
+        Assert.Equal(1, (await app.As(Roles.Admin).GetJsonAsync("/api/instances?type=SI")).Body.GetArrayLength());
+        Assert.Single(await app.SentAsync(first.Str("reference"), Safeguarding));
+    }
+
+    [Fact]
     public async Task Hospital_admission_is_told_to_the_brokerage_team_at_once()
     {
         await using var app = new CareWorkflowsApp();
