@@ -13,6 +13,7 @@ app.MapInstancesApi();
 app.MapSimulationApi();
 app.MapDevOutboxApi();
 app.MapLinksApi();
+app.MapCalendarApi();
 app.MapWorkflowApis();
 app.MapFunctionsHosting();
 

@@ -1,5 +1,6 @@
-using CareWorkflows.Functions.Apis;
 using CareWorkflows.Definitions;
+using CareWorkflows.Definitions.Workflows;
+using CareWorkflows.Functions.Apis;
 
 namespace CareWorkflows.Functions.Extensions;
 
@@ -9,12 +10,16 @@ public static class Workflows
     public static IServiceCollection AddWorkflowDefinitions(this IServiceCollection services)
     {
         services.AddTrustedAssessorAdjustments();
+        services.AddSingleton<IWorkflowDefinition, SeriousIncident>();
+        services.AddSingleton<IWorkflowDefinition, QualityConcern>();
         return services;
     }
 
     public static WebApplication MapWorkflowApis(this WebApplication app)
     {
         app.MapTrustedAssessorAdjustmentsApi();
+        app.MapIncidentsApi();
+        app.MapQualityConcernsApi();
         return app;
     }
 }
