@@ -12,6 +12,7 @@ app.MapInstancesApi();
 app.MapSimulationApi();
 app.MapDevOutboxApi();
 app.MapLinksApi();
+app.MapWebhooksApi();
 app.MapWorkflowApis();
 
 app.Run();

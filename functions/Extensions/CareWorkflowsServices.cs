@@ -94,6 +94,9 @@ public static class CareWorkflowsServices
                 throw new InvalidOperationException($"{key}={name} is not a known channel.");
         }
 
+        services.AddSingleton<CareWorkflows.Functions.Channels.InboundReplies>();
+        services.AddSingleton<CareWorkflows.Functions.Channels.DeliveryReports>();
+
         if (config.GetValue("Runtime:BackgroundLoops", true)) services.AddHostedService<RuntimeLoops>();
 
         // ---- sign-in ----
