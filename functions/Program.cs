@@ -1,5 +1,6 @@
 using CareWorkflows.Functions.Apis;
 using CareWorkflows.Functions.Extensions;
+using CareWorkflows.Functions.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddCareWorkflows();
@@ -14,6 +15,7 @@ app.MapDevOutboxApi();
 app.MapLinksApi();
 app.MapWebhooksApi();
 app.MapWorkflowApis();
+app.MapFunctionsHosting();
 
 app.Run();
 

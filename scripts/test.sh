@@ -12,6 +12,9 @@ if [ -z "${CW_TEST_POSTGRES:-}" ]; then
 fi
 echo "PostgreSQL for tests: $CW_TEST_POSTGRES"
 
+# Bicep (infra/): compile with the NuGet Bicep CLI; fails on any error or linter warning.
+scripts/bicep-build.sh
+
 # Chromium for the browser tests (Debian package; Playwright launches it by path).
 if [ -d tests/CareWorkflows.BrowserTests ] && [ -z "${CW_CHROMIUM:-}" ]; then
   if ! command -v chromium >/dev/null 2>&1; then

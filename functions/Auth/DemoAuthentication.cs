@@ -14,7 +14,7 @@ namespace CareWorkflows.Functions.Auth;
 public sealed class DemoAuthenticationHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    public const string Scheme = "Demo";
+    public const string SchemeName = "Demo";
     public const string CookieName = "cw-demo";
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -34,8 +34,8 @@ public sealed class DemoAuthenticationHandler(IOptionsMonitor<AuthenticationSche
             new(ClaimTypes.Role, role.ToString()),
         };
         if (!string.IsNullOrEmpty(provider)) claims.Add(new(ActorClaims.ProviderId, provider.ToString()));
-        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme, ClaimTypes.Name, ClaimTypes.Role));
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme)));
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName, ClaimTypes.Name, ClaimTypes.Role));
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
     }
 }
 

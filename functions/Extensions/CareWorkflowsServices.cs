@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using CareWorkflows.Definitions;
 using CareWorkflows.Functions.Auth;
+using CareWorkflows.Functions.Hosting;
 using CareWorkflows.Runtime.Channels;
 using CareWorkflows.Runtime.Engine;
 using CareWorkflows.Runtime.Links;
@@ -10,6 +11,7 @@ using CareWorkflows.Runtime.Sqlite;
 using CareWorkflows.Runtime.Store;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using NodaTime;
 
 namespace CareWorkflows.Functions.Extensions;
@@ -30,6 +32,7 @@ public static class CareWorkflowsServices
 
         var services = builder.Services;
         services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemExceptionHandler>();
         services.ConfigureHttpJsonOptions(o => WorkflowJson.Configure(o.SerializerOptions));
         services.AddOpenApi();
 
@@ -97,7 +100,12 @@ public static class CareWorkflowsServices
         services.AddSingleton<CareWorkflows.Functions.Channels.InboundReplies>();
         services.AddSingleton<CareWorkflows.Functions.Channels.DeliveryReports>();
 
-        if (config.GetValue("Runtime:BackgroundLoops", true)) services.AddHostedService<RuntimeLoops>();
+        // Standalone the in-process loops drive timers and the outbox; under Azure Functions (FUNCTIONS_CUSTOMHANDLER_PORT
+        // set) the RuntimeTimer function does, so they default to off there. Runtime:BackgroundLoops overrides either way.
+        if (config.GetValue<bool?>("Runtime:BackgroundLoops") ?? !FunctionsHosting.IsHostedByFunctions(config)) services.AddHostedService<RuntimeLoops>();
+        services.TryAddSingleton<IServiceBusReferralIntake, ReferralIntakeNotAvailable>();
+        services.AddSingleton<IntakeDeadLetters>();
+        builder.AddCareWorkflowsTelemetry();
 
         // ---- sign-in ----
         var authMode = config["Auth:Mode"] ?? (env.IsDevelopment() ? "Demo" : "Entra");
@@ -105,8 +113,8 @@ public static class CareWorkflowsServices
         {
             if (!env.IsDevelopment())
                 throw new InvalidOperationException("Auth:Mode=Demo (the local demo sign-in) is only allowed when the environment is Development.");
-            services.AddAuthentication(DemoAuthenticationHandler.Scheme)
-                .AddScheme<AuthenticationSchemeOptions, DemoAuthenticationHandler>(DemoAuthenticationHandler.Scheme, null);
+            services.AddAuthentication(DemoAuthenticationHandler.SchemeName)
+                .AddScheme<AuthenticationSchemeOptions, DemoAuthenticationHandler>(DemoAuthenticationHandler.SchemeName, null);
         }
         else services.AddEntraAuthentication(config);
         services.AddAuthorizationBuilder()

@@ -20,8 +20,12 @@ public sealed class CareWorkflowsApp : WebApplicationFactory<Program>
 
     private readonly Dictionary<string, string?> _settings;
 
-    public CareWorkflowsApp(string store = TestDatabases.StoreSqlite, Instant? start = null, IDictionary<string, string?>? settings = null, string? databasePath = null)
+    private readonly Action<IServiceCollection>? _services;
+
+    public CareWorkflowsApp(string store = TestDatabases.StoreSqlite, Instant? start = null, IDictionary<string, string?>? settings = null, string? databasePath = null,
+        Action<IServiceCollection>? services = null)
     {
+        _services = services;
         _settings = new Dictionary<string, string?>
         {
             ["Storage:Provider"] = store,
@@ -45,6 +49,7 @@ public sealed class CareWorkflowsApp : WebApplicationFactory<Program>
     {
         builder.UseEnvironment("Development");
         foreach (var (k, v) in _settings) builder.UseSetting(k, v);
+        if (_services is not null) builder.ConfigureServices(_services);
     }
 
     /// <summary>An HTTP client signed in (demo scheme) as <paramref name="role"/>.</summary>

@@ -55,11 +55,14 @@ public sealed class OutboxDispatcher(WorkflowRuntime runtime, ChannelRouter rout
             channel = router.For(m.Channel);
             var providerId = await channel.SendAsync(m, ct);
             await runtime.Store.MarkSentAsync(m.Id, options.WorkerId, channel.Name, providerId, runtime.Clock.GetCurrentInstant(), ct);
+            RuntimeMetrics.MessagesSent.Add(1, new KeyValuePair<string, object?>("channel", channel.Name));
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             var permanent = e is ChannelException { Permanent: true };
             var attempts = m.Attempts + 1;
+            RuntimeMetrics.MessagesFailed.Add(1, new KeyValuePair<string, object?>("channel", channel?.Name ?? m.Channel.ToString()),
+                new KeyValuePair<string, object?>("final", permanent || attempts >= options.MaxAttempts));
             if (!permanent && attempts < options.MaxAttempts)
             {
                 var next = runtime.Clock.GetCurrentInstant() + Backoff(attempts);

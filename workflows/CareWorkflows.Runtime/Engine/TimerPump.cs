@@ -26,6 +26,7 @@ public sealed class TimerPump(WorkflowRuntime runtime, PumpOptions options, ILog
             var now = runtime.Clock.GetCurrentInstant();
             var claimed = await runtime.Store.ClaimDueTimersAsync(now, options.BatchSize, options.WorkerId, options.LeaseDuration, ct);
             if (claimed.Count == 0) break;
+            RuntimeMetrics.TimersDue.Add(claimed.Count);
             var fired = 0;
             await Parallel.ForEachAsync(claimed.GroupBy(t => t.Reference), new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = ct },
                 async (group, token) =>
@@ -46,6 +47,7 @@ public sealed class TimerPump(WorkflowRuntime runtime, PumpOptions options, ILog
             var outcome = await runtime.ApplyAsync(timer.Reference, new TimerFired(timer.Name), Actor.System, consumeTimerId: timer.Id, ct: ct);
             if (outcome.Kind == OutcomeKind.NotFound)
                 logger.LogWarning("Timer {Name} belongs to unknown instance {Reference}", timer.Name, timer.Reference);
+            if (outcome.Kind == OutcomeKind.Applied) RuntimeMetrics.TimerFired(timer.Name, runtime.Clock.GetCurrentInstant() - timer.DueAt);
             return outcome.Kind == OutcomeKind.Applied;
         }
         catch (CalendarOutOfRangeException e)

@@ -63,7 +63,9 @@ public sealed class WorkflowRuntime(
             {
                 await store.CommitAsync(batch, ct);
                 activity?.SetTag("workflow.reference", reference);
+                activity?.SetTag("workflow.outcome", batch.Status);
                 signals.Committed(batch);
+                RuntimeMetrics.StatusEntered(definition.Type, batch.Status);
                 return new(OutcomeKind.Applied, reference, batch.Status, Version: 1);
             }
             catch (ConcurrencyConflictException) when (attempt < MaxAttempts)
@@ -114,6 +116,7 @@ public sealed class WorkflowRuntime(
                 await store.CommitAsync(batch, ct);
                 signals.Committed(batch);
                 activity?.SetTag("workflow.outcome", batch.Status);
+                if (batch.Status != row.Status) RuntimeMetrics.StatusEntered(row.Type, batch.Status);
                 return new(OutcomeKind.Applied, reference, batch.Status, Version: row.Version + 1);
             }
             catch (ConcurrencyConflictException e) when (attempt < MaxAttempts)

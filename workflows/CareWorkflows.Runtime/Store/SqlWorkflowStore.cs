@@ -263,7 +263,6 @@ public abstract partial class SqlWorkflowStore : IWorkflowStore
 
     private sealed class OutboxDb
     {
-#pragma warning restore CS0649
         public string id = ""; public string reference = ""; public int channel; public string recipient = ""; public string? recipient_id;
         public string purpose = ""; public string subject = ""; public string body = ""; public string? html_body; public string links = "[]";
         public int status; public int attempts; public long next_attempt_at; public long created_at; public string? provider;
@@ -273,6 +272,7 @@ public abstract partial class SqlWorkflowStore : IWorkflowStore
             JsonSerializer.Deserialize<string[]>(links, Json) ?? [], (OutboxStatus)status, attempts, I(next_attempt_at), I(created_at),
             provider, provider_message_id, I(sent_at), last_error, delivery_status);
     }
+#pragma warning restore CS0649
 
     public async Task<IReadOnlyList<OutboxMessage>> ClaimOutboxAsync(Instant now, int max, string owner, Duration lease, CancellationToken ct = default)
     {
