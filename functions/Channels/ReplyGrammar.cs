@@ -22,7 +22,8 @@ public static partial class ReplyGrammar
         {
             "YES" or "Y" => "accept",
             "NO" or "N" => "decline",
-            _ when verb.Length is > 1 and <= 20 && verb.All(char.IsAsciiLetter) => verb.ToLowerInvariant(),
+            // Any other word is taken as the ask's action verb (ACCEPT, DECLINE, CARE-PLAN, ...).
+            _ when verb.Length is > 1 and <= 20 && char.IsAsciiLetter(verb[0]) && verb.All(c => char.IsAsciiLetter(c) || c == '-') => verb.ToLowerInvariant(),
             _ => null,
         };
         var i = 1;

@@ -12,6 +12,8 @@ public sealed class ReplyGrammarTests
     [InlineData("YES 9:15", "accept", null, "9:15")]
     [InlineData("no.", "decline", null, "")]
     [InlineData("Decline, D2A-7K3QX.", "decline", "D2A-7K3QX", "")]
+    [InlineData("CARE-PLAN D2A-7K3QX morning visit moved", "care-plan", "D2A-7K3QX", "morning visit moved")]
+    [InlineData("D2A-7K3QX accept", null, null, "")]
     [InlineData("14:30", null, null, "")]
     [InlineData("", null, null, "")]
     public void Replies_are_read_as_verb_reference_and_rest(string line, string? action, string? reference, string rest)
