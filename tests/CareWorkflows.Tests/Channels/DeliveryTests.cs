@@ -172,6 +172,25 @@ public sealed class DeliveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_unreadable_SMS_reply_gets_a_helpful_SMS_back_through_Twilio_and_no_workflow_sees_it()
+    {
+        TwilioAnswers(201, 201);
+        var reference = await _app.OfferAsync(Alpha);
+
+        var r = await _http.SendAsync(TwilioPost("/webhooks/twilio/inbound", new() { ["MessageSid"] = "SM-in-1", ["From"] = Alpha.Mobile, ["Body"] = "Is this the lady from Leeds?" }));
+
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        var calls = Calls(_fake, TwilioPath);
+        Assert.Equal(2, calls.Count);
+        var help = Form(calls[1]);
+        Assert.Equal(Alpha.Mobile, help["To"]);
+        Assert.Contains($"ACCEPT {reference}", help["Body"]);
+        Assert.DoesNotContain(PersonName.Split(' ')[0], help["Body"]);
+        Assert.Equal(["Offered"], await _app.TimelineTypesAsync(reference));
+        Assert.Equal(2, (await _app.Store.GetMessagesAsync(reference: reference)).Count); // the help is not an outbox message
+    }
+
+    [Fact]
     public async Task A_status_for_a_message_we_never_sent_changes_nothing()
     {
         TwilioAnswers(201);
