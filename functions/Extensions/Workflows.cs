@@ -1,3 +1,4 @@
+using CareWorkflows.Functions.Apis;
 using CareWorkflows.Definitions;
 
 namespace CareWorkflows.Functions.Extensions;
@@ -7,11 +8,13 @@ public static class Workflows
 {
     public static IServiceCollection AddWorkflowDefinitions(this IServiceCollection services)
     {
+        services.AddTrustedAssessorAdjustments();
         return services;
     }
 
     public static WebApplication MapWorkflowApis(this WebApplication app)
     {
+        app.MapTrustedAssessorAdjustmentsApi();
         return app;
     }
 }

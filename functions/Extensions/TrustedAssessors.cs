@@ -1,0 +1,57 @@
+using CareWorkflows.Definitions;
+using CareWorkflows.Definitions.Workflows;
+using CareWorkflows.Runtime.Store;
+using NodaTime;
+
+namespace CareWorkflows.Functions.Extensions;
+
+/// <summary>
+/// The trusted-assessor adjustment workflow, its registry (kept by the workflow store) and the demo seed.
+/// TrustedAssessors:SeedDemo (default: on in Development with the embedded SQLite store) adds demo assessors and packages
+/// once; a restart never resets hours that adjustments have moved.
+/// </summary>
+public static class TrustedAssessorRegistration
+{
+    public static IServiceCollection AddTrustedAssessorAdjustments(this IServiceCollection services)
+    {
+        services.AddSingleton<IWorkflowDefinition, TrustedAssessorAdjustment>();
+        services.AddSingleton(sp => sp.GetRequiredService<IWorkflowStore>() as ITrustedAssessorDirectory
+            ?? throw new InvalidOperationException("The configured workflow store does not keep the trusted-assessor registry."));
+        services.AddHostedService<TrustedAssessorDemoSeed>();
+        return services;
+    }
+}
+
+public sealed class TrustedAssessorDemoSeed(IWorkflowStore store, ITrustedAssessorDirectory directory, IConfiguration config, IHostEnvironment env, IClock clock,
+    ILogger<TrustedAssessorDemoSeed> logger) : IHostedService
+{
+    public const string Setting = "TrustedAssessors:SeedDemo";
+
+    public async Task StartAsync(CancellationToken ct)
+    {
+        var byDefault = env.IsDevelopment() && (config["Storage:Provider"] ?? "Sqlite") == "Sqlite";
+        if (!config.GetValue(Setting, byDefault)) return;
+        await store.MigrateAsync(ct);
+        var now = clock.GetCurrentInstant();
+        var added = 0;
+        foreach (var a in Assessors(now)) if (await directory.InsertAssessorIfMissingAsync(a, ct)) added++;
+        foreach (var p in Packages(now)) if (await directory.InsertPackageIfMissingAsync(p, ct)) added++;
+        if (added > 0) logger.LogInformation("Seeded {Count} demo trusted assessors and packages", added);
+    }
+
+    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+
+    public static IEnumerable<TrustedAssessorRecord> Assessors(Instant now) =>
+    [
+        new("TAS-DEMO-1", "PROV-DEMO-A", "Demo Assessor One", "ta1@provider-a.example", true, 3, true, now, now),
+        new("TAS-DEMO-2", "PROV-DEMO-A", "Demo Assessor Two (training not done)", "ta2@provider-a.example", false, 2, true, now, now),
+        new("TAS-DEMO-3", "PROV-DEMO-B", "Demo Assessor Three", "ta3@provider-b.example", true, 2, true, now, now),
+    ];
+
+    public static IEnumerable<CarePackageRecord> Packages(Instant now) =>
+    [
+        new("PKG-DEMO-1", "PROV-DEMO-A", 10m, true, false, null, now, now),
+        new("PKG-DEMO-2", "PROV-DEMO-A", 21m, false, true, null, now, now),
+        new("PKG-DEMO-3", "PROV-DEMO-B", 7m, true, false, null, now, now),
+    ];
+}
