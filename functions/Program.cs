@@ -14,6 +14,7 @@ app.MapSimulationApi();
 app.MapDevOutboxApi();
 app.MapLinksApi();
 app.MapCalendarApi();
+app.MapWebhooksApi();
 app.MapWorkflowApis();
 app.MapFunctionsHosting();
 

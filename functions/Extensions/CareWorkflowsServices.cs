@@ -96,6 +96,9 @@ public static class CareWorkflowsServices
                 throw new InvalidOperationException($"{key}={name} is not a known channel.");
         }
 
+        services.AddSingleton<CareWorkflows.Functions.Channels.InboundReplies>();
+        services.AddSingleton<CareWorkflows.Functions.Channels.DeliveryReports>();
+
         // Standalone the in-process loops drive timers and the outbox; under Azure Functions (FUNCTIONS_CUSTOMHANDLER_PORT
         // set) the RuntimeTimer function does, so they default to off there. Runtime:BackgroundLoops overrides either way.
         if (config.GetValue<bool?>("Runtime:BackgroundLoops") ?? !FunctionsHosting.IsHostedByFunctions(config)) services.AddHostedService<RuntimeLoops>();
