@@ -13,6 +13,8 @@ app.MapInstancesApi();
 app.MapSimulationApi();
 app.MapDevOutboxApi();
 app.MapLinksApi();
+app.MapCalendarApi();
+app.MapWebhooksApi();
 app.MapWorkflowApis();
 app.MapFunctionsHosting();
 

@@ -27,7 +27,7 @@ public sealed record ProposeAdjustmentRequest(
 public sealed record NoteRequest(string? Note);
 public sealed record ReasonRequest(string? Reason);
 public sealed record ConcernRequest(string? Concern);
-public sealed record ConcernResponseRequest(string? Response);
+public sealed record TaConcernResponseRequest(string? Response);
 public sealed record ReviewOutcomeRequest(string? Outcome, string? Reason);
 
 public sealed record AdjustmentView(string Reference, string Status, bool Completed, string PackageId, string ProviderId, string AssessorId,
@@ -52,7 +52,7 @@ public static class TrustedAssessorAdjustmentsApi
             ActAsync(reference, new TA.SignOff(body?.Note), http, r, d, ct));
         api.MapPost("/{reference}/concern", (string reference, ConcernRequest? body, HttpContext http, WorkflowRuntime r, ITrustedAssessorDirectory d, CancellationToken ct) =>
             ActAsync(reference, new TA.RaiseConcern(body?.Concern ?? ""), http, r, d, ct));
-        api.MapPost("/{reference}/concern-response", (string reference, ConcernResponseRequest? body, HttpContext http, WorkflowRuntime r, ITrustedAssessorDirectory d, CancellationToken ct) =>
+        api.MapPost("/{reference}/concern-response", (string reference, TaConcernResponseRequest? body, HttpContext http, WorkflowRuntime r, ITrustedAssessorDirectory d, CancellationToken ct) =>
             ActAsync(reference, new TA.RespondToConcern(body?.Response ?? ""), http, r, d, ct));
         api.MapPost("/{reference}/pause", (string reference, ReasonRequest? body, HttpContext http, WorkflowRuntime r, ITrustedAssessorDirectory d, CancellationToken ct) =>
             ActAsync(reference, new TA.PausePendingReview(body?.Reason ?? ""), http, r, d, ct));

@@ -32,6 +32,7 @@ public static class CareWorkflowsServices
 
         var services = builder.Services;
         services.AddProblemDetails();
+        services.AddExceptionHandler<CalendarOutOfRangeHandler>(); // before the general one: records the refusal for operators
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.ConfigureHttpJsonOptions(o => WorkflowJson.Configure(o.SerializerOptions));
         services.AddOpenApi();
@@ -76,9 +77,7 @@ public static class CareWorkflowsServices
             new PolicySettings(Section(config, "Policy")),
             sp.GetRequiredService<HmacLinkIssuer>(),
             new Contacts(Section(config, "Contacts")),
-            WorkingCalendar.Shipped.WithEndOfDay(config["Calendar:EndOfDay"] is { Length: > 0 } eod
-                ? NodaTime.Text.LocalTimePattern.ExtendedIso.Parse(eod).GetValueOrThrow()
-                : WorkingCalendar.DefaultEndOfDay)));
+            WorkingCalendar.Shipped.WithEndOfDay(CalendarLoading.EndOfDay(config))));
         services.AddSingleton(_ => new HmacLinkIssuer(SigningKey(config, env), config["Links:BaseUrl"] ?? "http://localhost:7071"));
         services.AddSingleton<WorkflowRegistry>();
         services.AddSingleton<WorkflowRuntime>();
@@ -96,6 +95,9 @@ public static class CareWorkflowsServices
             else if (!services.AddChannel(kind, name, config))
                 throw new InvalidOperationException($"{key}={name} is not a known channel.");
         }
+
+        services.AddSingleton<CareWorkflows.Functions.Channels.InboundReplies>();
+        services.AddSingleton<CareWorkflows.Functions.Channels.DeliveryReports>();
 
         // Standalone the in-process loops drive timers and the outbox; under Azure Functions (FUNCTIONS_CUSTOMHANDLER_PORT
         // set) the RuntimeTimer function does, so they default to off there. Runtime:BackgroundLoops overrides either way.

@@ -1,4 +1,5 @@
 using CareWorkflows.Definitions;
+using CareWorkflows.Definitions.Workflows;
 using CareWorkflows.Functions.Apis;
 
 namespace CareWorkflows.Functions.Extensions;
@@ -10,6 +11,8 @@ public static class Workflows
     {
         services.AddD2AReferrals();
         services.AddTrustedAssessorAdjustments();
+        services.AddSingleton<IWorkflowDefinition, SeriousIncident>();
+        services.AddSingleton<IWorkflowDefinition, QualityConcern>();
         return services;
     }
 
@@ -17,6 +20,8 @@ public static class Workflows
     {
         app.MapD2AReferralsApi();
         app.MapTrustedAssessorAdjustmentsApi();
+        app.MapIncidentsApi();
+        app.MapQualityConcernsApi();
         return app;
     }
 }

@@ -155,8 +155,11 @@ public sealed record PolicySettings(IReadOnlyDictionary<string, string> Values)
 {
     public static readonly PolicySettings Default = new(new Dictionary<string, string>());
 
+    /// <summary>ISO-8601 (PT12H, P2D, P6W: elapsed time, no months or years), NodaTime round-trip (2:00:00:00) or TimeSpan (12:00:00).</summary>
     public Duration Duration(string key, Duration fallback) =>
-        Values.TryGetValue(key, out var v) && NodaTime.Text.DurationPattern.Roundtrip.Parse(v) is { Success: true } r1 ? r1.Value
+        Values.TryGetValue(key, out var iso) && NodaTime.Text.PeriodPattern.NormalizingIso.Parse(iso.Trim()) is { Success: true } p
+            && p.Value.Years == 0 && p.Value.Months == 0 ? p.Value.Normalize().ToDuration()
+        : Values.TryGetValue(key, out var v) && NodaTime.Text.DurationPattern.Roundtrip.Parse(v) is { Success: true } r1 ? r1.Value
         : Values.TryGetValue(key, out var v2) && TimeSpan.TryParse(v2, System.Globalization.CultureInfo.InvariantCulture, out var ts) ? NodaTime.Duration.FromTimeSpan(ts)
         : fallback;
 

@@ -47,13 +47,18 @@ public sealed class TimerPump(WorkflowRuntime runtime, PumpOptions options, ILog
             var outcome = await runtime.ApplyAsync(timer.Reference, new TimerFired(timer.Name), Actor.System, consumeTimerId: timer.Id, ct: ct);
             if (outcome.Kind == OutcomeKind.NotFound)
                 logger.LogWarning("Timer {Name} belongs to unknown instance {Reference}", timer.Name, timer.Reference);
+            runtime.Environment.CalendarAlerts.TimerReleased(timer.Reference, timer.Name);
             if (outcome.Kind == OutcomeKind.Applied) RuntimeMetrics.TimerFired(timer.Name, runtime.Clock.GetCurrentInstant() - timer.DueAt);
             return outcome.Kind == OutcomeKind.Applied;
         }
         catch (CalendarOutOfRangeException e)
         {
+            // Another node may have loaded newer data: take it, and retry at once if it now reaches this date.
+            if (await runtime.Environment.RefreshCalendarAsync(runtime.Store, ct) && runtime.Environment.Calendar.CoveredTo >= e.Date)
+                return await FireAsync(timer, ct);
             // Never guess a working day: hold the timer, alert operators, and try again when data may have been loaded.
             logger.LogCritical(e, "OPERATOR ACTION NEEDED: timer {Name} of {Reference} needs calendar data: {Message}", timer.Name, timer.Reference, e.Message);
+            runtime.Environment.CalendarAlerts.TimerHeld(timer.Reference, timer.Name, e.Date.ToString("yyyy-MM-dd", null), runtime.Clock.GetCurrentInstant());
             await runtime.Store.DeferTimerAsync(timer.Id, runtime.Clock.GetCurrentInstant() + Duration.FromMinutes(5), ct);
             return false;
         }

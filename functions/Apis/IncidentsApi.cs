@@ -1,0 +1,135 @@
+using CareWorkflows.Definitions;
+using CareWorkflows.Definitions.Workflows;
+using CareWorkflows.Functions.Auth;
+using CareWorkflows.Runtime.Engine;
+using Microsoft.AspNetCore.Http.HttpResults;
+using NodaTime;
+
+namespace CareWorkflows.Functions.Apis;
+
+/// <summary>An initial serious-incident report (B 12.4). Times carry their offset: 2026-10-24T20:00:00+01:00.</summary>
+public sealed record IncidentReportRequest(
+    string? Category,
+    string? OccurredAt,
+    string? BecameAwareAt,
+    string? Description,
+    string? Parties,
+    bool? EmergencyServicesInvolved,
+    string? EmergencyServicesDetail,
+    string? ImmediateAction,
+    string? FurtherAction,
+    string? ServiceUserGroup,
+    string? ServiceUserId,
+    string? ServiceUserName,
+    string? ProviderName,
+    string? ContactEmail);
+
+public sealed record FullReportRequest(string? Details, string? ActionsTaken, string? LessonsLearned);
+public sealed record IncidentUpdateRequest(string? Text);
+public sealed record IncidentCloseRequest(string? Reason);
+/// <summary>Routes: SafeguardingEnquiry (s42), Cqc, ContractReview.</summary>
+public sealed record IncidentEscalateRequest(IReadOnlyList<string>? To, string? Reason);
+
+public sealed record IncidentReportAccepted(string Reference, string Status, bool ReportedLate, Instant FullReportDueAt, string FullReportDueLocal);
+public sealed record WorkflowStep(string Reference, string Status);
+
+/// <summary>Serious incidents (B 12, B 10.5, X 13.3): providers report and follow up; council staff close or escalate.</summary>
+public static class IncidentsApi
+{
+    public static WebApplication MapIncidentsApi(this WebApplication app)
+    {
+        var api = app.MapGroup("/api/incidents").WithTags("Serious incidents");
+        api.MapPost("/", ReportAsync).RequireAuthorization(Policies.Authenticated);
+        api.MapPost("/{reference}/full-report", FullReportAsync).RequireAuthorization(Policies.Authenticated);
+        api.MapPost("/{reference}/updates", UpdateAsync).RequireAuthorization(Policies.Authenticated);
+        api.MapPost("/{reference}/close", CloseAsync).RequireAuthorization(Policies.Staff);
+        api.MapPost("/{reference}/escalate", EscalateAsync).RequireAuthorization(Policies.Staff);
+        return app;
+    }
+
+    private static async Task<Results<Created<IncidentReportAccepted>, ProblemHttpResult>> ReportAsync(
+        IncidentReportRequest? body, HttpContext http, WorkflowRuntime runtime, CancellationToken ct)
+    {
+        var actor = http.User.ToActor();
+        if (actor.Role != Roles.Provider || string.IsNullOrEmpty(actor.ProviderId))
+            return Problems.Forbidden("Serious incidents are reported by a provider user (with a provider id).");
+        if (body is null) return Problems.BadRequest("A JSON body is required.");
+        var c = new RequestChecks();
+        var category = c.Enum<IncidentCategory>("category", body.Category);
+        var report = new SeriousIncident.Report(
+            category ?? default,
+            c.Instant("occurredAt", body.OccurredAt),
+            c.Instant("becameAwareAt", body.BecameAwareAt),
+            c.Text("description", body.Description),
+            c.Text("parties", body.Parties),
+            body.EmergencyServicesInvolved ?? Missing(c, "emergencyServicesInvolved"),
+            c.OptionalText("emergencyServicesDetail", body.EmergencyServicesDetail),
+            c.Text("immediateAction", body.ImmediateAction),
+            c.Text("furtherAction", body.FurtherAction),
+            c.Text("serviceUserGroup", body.ServiceUserGroup, 200),
+            c.Text("serviceUserId", body.ServiceUserId, 100),
+            c.OptionalText("serviceUserName", body.ServiceUserName, 200),
+            actor.ProviderId,
+            // The provider's name and contact come with the report until the provider directory serves them.
+            c.Text("providerName", body.ProviderName, 200),
+            c.Email("contactEmail", body.ContactEmail));
+        if (!c.Ok) return Problems.Validation(c.Errors);
+
+        var outcome = await runtime.StartAsync("SI", report, actor, RequestChecks.IdempotencyKey(http, actor), ct);
+        if (Problems.For(outcome) is { } p) return p;
+        var state = (SeriousIncident.State)runtime.DeserializeState((await runtime.Store.LoadAsync(outcome.Reference!, ct))!);
+        return TypedResults.Created($"/api/instances/{outcome.Reference}",
+            new IncidentReportAccepted(outcome.Reference!, outcome.Status!, state.ReportedLate, state.FullReportDueAt, WorkflowContext.Local(state.FullReportDueAt)));
+    }
+
+    private static Task<Results<Ok<WorkflowStep>, ProblemHttpResult>> FullReportAsync(string reference, FullReportRequest? body, HttpContext http,
+        WorkflowRuntime runtime, CancellationToken ct)
+    {
+        var c = new RequestChecks();
+        var input = new SeriousIncident.SubmitFullReport(c.Text("details", body?.Details), c.Text("actionsTaken", body?.ActionsTaken), c.OptionalText("lessonsLearned", body?.LessonsLearned));
+        return ApplyAsync(reference, c, input, http, runtime, ct);
+    }
+
+    private static Task<Results<Ok<WorkflowStep>, ProblemHttpResult>> UpdateAsync(string reference, IncidentUpdateRequest? body, HttpContext http,
+        WorkflowRuntime runtime, CancellationToken ct)
+    {
+        var c = new RequestChecks();
+        return ApplyAsync(reference, c, new SeriousIncident.SubmitUpdate(c.Text("text", body?.Text)), http, runtime, ct);
+    }
+
+    private static Task<Results<Ok<WorkflowStep>, ProblemHttpResult>> CloseAsync(string reference, IncidentCloseRequest? body, HttpContext http,
+        WorkflowRuntime runtime, CancellationToken ct)
+    {
+        var c = new RequestChecks();
+        return ApplyAsync(reference, c, new SeriousIncident.Close(c.Text("reason", body?.Reason)), http, runtime, ct);
+    }
+
+    private static Task<Results<Ok<WorkflowStep>, ProblemHttpResult>> EscalateAsync(string reference, IncidentEscalateRequest? body, HttpContext http,
+        WorkflowRuntime runtime, CancellationToken ct)
+    {
+        var c = new RequestChecks();
+        var routes = new List<IncidentEscalationRoute>();
+        if (body?.To is not { Count: > 0 }) c.Add("to", "to is required: one or more of SafeguardingEnquiry (s42), Cqc, ContractReview.");
+        else
+            foreach (var r in body.To)
+                if (c.Enum<IncidentEscalationRoute>("to", r is "s42" or "S42" ? nameof(IncidentEscalationRoute.SafeguardingEnquiry) : r) is { } route) routes.Add(route);
+        return ApplyAsync(reference, c, new SeriousIncident.Escalate(routes, c.Text("reason", body?.Reason)), http, runtime, ct);
+    }
+
+    private static async Task<Results<Ok<WorkflowStep>, ProblemHttpResult>> ApplyAsync(string reference, RequestChecks c, WorkflowInput input, HttpContext http,
+        WorkflowRuntime runtime, CancellationToken ct)
+    {
+        reference = reference.ToUpperInvariant();
+        if (!reference.StartsWith("SI-", StringComparison.Ordinal)) return Problems.NotFound(reference);
+        if (!c.Ok) return Problems.Validation(c.Errors);
+        var actor = http.User.ToActor();
+        var outcome = await runtime.ApplyAsync(reference, input, actor, RequestChecks.IdempotencyKey(http, actor), ct: ct);
+        return Problems.For(outcome) is { } p ? p : TypedResults.Ok(new WorkflowStep(outcome.Reference!, outcome.Status!));
+    }
+
+    private static bool Missing(RequestChecks c, string field)
+    {
+        c.Add(field, $"{field} is required (true or false).");
+        return false;
+    }
+}

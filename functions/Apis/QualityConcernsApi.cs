@@ -1,0 +1,114 @@
+using CareWorkflows.Definitions;
+using CareWorkflows.Definitions.Workflows;
+using CareWorkflows.Functions.Auth;
+using CareWorkflows.Runtime.Engine;
+using Microsoft.AspNetCore.Http.HttpResults;
+using NodaTime;
+
+namespace CareWorkflows.Functions.Apis;
+
+/// <summary>
+/// A quality concern raised with a provider (B 15.1). The provider's name and contact email come with the request
+/// until the provider directory exists; then <see cref="QualityConcernsApi.ProviderContact"/> looks them up instead.
+/// </summary>
+public sealed record RaiseConcernRequest(string? ProviderId, string? ProviderName, string? ProviderEmail, string? Concern, int? ResponseWorkingDays);
+public sealed record ConcernResponseRequest(string? Investigation, bool? IssueFound, string? Actions);
+public sealed record ActionPlanRequest(string? Plan);
+/// <summary>Either workingDays (from when the request was sent) or dueDate (yyyy-MM-dd, a working day), with a reason.</summary>
+public sealed record DueDateRequest(int? WorkingDays, string? DueDate, string? Reason);
+/// <summary>outcome (one) or outcomes (several): Accepted, ActionPlanRequired, DefaultNotice, SafeguardingReferral.</summary>
+public sealed record ConcernDecisionRequest(string? Outcome, IReadOnlyList<string>? Outcomes, string? Reason, int? ActionPlanWorkingDays);
+
+public sealed record ConcernRaisedView(string Reference, string Status, Instant DueAt, string DueLocal);
+
+/// <summary>Quality concerns (B 15): QA raises, the provider responds (here or by its signed link), QA decides.</summary>
+public static class QualityConcernsApi
+{
+    public static WebApplication MapQualityConcernsApi(this WebApplication app)
+    {
+        var api = app.MapGroup("/api/quality-concerns").WithTags("Quality concerns");
+        api.MapPost("/", RaiseAsync).RequireAuthorization(Policies.Staff);
+        api.MapPost("/{reference}/response", RespondAsync).RequireAuthorization(Policies.Authenticated);
+        api.MapPost("/{reference}/action-plan", ActionPlanAsync).RequireAuthorization(Policies.Authenticated);
+        api.MapPost("/{reference}/due-date", DueDateAsync).RequireAuthorization(Policies.Staff);
+        api.MapPost("/{reference}/decision", DecisionAsync).RequireAuthorization(Policies.Staff);
+        return app;
+    }
+
+    /// <summary>The provider's contact for this concern. Today: from the request. The provider directory replaces this one method.</summary>
+    public static (string Id, string Name, string Email) ProviderContact(RaiseConcernRequest body, RequestChecks c) =>
+        (c.Text("providerId", body.ProviderId, 100), c.Text("providerName", body.ProviderName, 200), c.Email("providerEmail", body.ProviderEmail));
+
+    private static async Task<Results<Created<ConcernRaisedView>, ProblemHttpResult>> RaiseAsync(RaiseConcernRequest? body, HttpContext http, WorkflowRuntime runtime,
+        CancellationToken ct)
+    {
+        var actor = http.User.ToActor();
+        if (!actor.IsIn(QualityConcern.CouncilRoles)) return Problems.Forbidden("Only the Quality Assurance team can raise a quality concern.");
+        if (body is null) return Problems.BadRequest("A JSON body is required.");
+        var c = new RequestChecks();
+        var provider = ProviderContact(body, c);
+        var concern = c.Text("concern", body.Concern);
+        if (body.ResponseWorkingDays is < 1 or > QualityConcern.MaxWorkingDays)
+            c.Add("responseWorkingDays", $"responseWorkingDays must be between 1 and {QualityConcern.MaxWorkingDays}.");
+        if (!c.Ok) return Problems.Validation(c.Errors);
+        var outcome = await runtime.StartAsync("QC", new QualityConcern.Raise(provider.Id, provider.Name, provider.Email, concern, body.ResponseWorkingDays),
+            actor, RequestChecks.IdempotencyKey(http, actor), ct);
+        if (Problems.For(outcome) is { } p) return p;
+        var state = (QualityConcern.State)runtime.DeserializeState((await runtime.Store.LoadAsync(outcome.Reference!, ct))!);
+        return TypedResults.Created($"/api/instances/{outcome.Reference}", new ConcernRaisedView(outcome.Reference!, outcome.Status!, state.DueAt, WorkflowContext.Local(state.DueAt)));
+    }
+
+    private static Task<Results<Ok<WorkflowStep>, ProblemHttpResult>> RespondAsync(string reference, ConcernResponseRequest? body, HttpContext http,
+        WorkflowRuntime runtime, CancellationToken ct)
+    {
+        var c = new RequestChecks();
+        var investigation = c.Text("investigation", body?.Investigation);
+        if (body?.IssueFound is null) c.Add("issueFound", "issueFound is required (true or false).");
+        var actions = c.OptionalText("actions", body?.Actions);
+        if (body?.IssueFound == true && actions is null) c.Add("actions", "actions are required when an issue was found: the actions taken and their timescales (B 15.2).");
+        return ApplyAsync(reference, c, new QualityConcern.Respond(investigation, body?.IssueFound ?? false, actions), http, runtime, ct);
+    }
+
+    private static Task<Results<Ok<WorkflowStep>, ProblemHttpResult>> ActionPlanAsync(string reference, ActionPlanRequest? body, HttpContext http,
+        WorkflowRuntime runtime, CancellationToken ct)
+    {
+        var c = new RequestChecks();
+        return ApplyAsync(reference, c, new QualityConcern.SubmitActionPlan(c.Text("plan", body?.Plan)), http, runtime, ct);
+    }
+
+    private static Task<Results<Ok<WorkflowStep>, ProblemHttpResult>> DueDateAsync(string reference, DueDateRequest? body, HttpContext http,
+        WorkflowRuntime runtime, CancellationToken ct)
+    {
+        var c = new RequestChecks();
+        var reason = c.Text("reason", body?.Reason);
+        var date = c.Date("dueDate", body?.DueDate);
+        if ((body?.WorkingDays is null) == string.IsNullOrWhiteSpace(body?.DueDate)) c.Add("dueDate", "Give either workingDays or dueDate.");
+        if (body?.WorkingDays is < 1 or > QualityConcern.MaxWorkingDays) c.Add("workingDays", $"workingDays must be between 1 and {QualityConcern.MaxWorkingDays}.");
+        return ApplyAsync(reference, c, new QualityConcern.ChangeDueDate(body?.WorkingDays, date, reason), http, runtime, ct);
+    }
+
+    private static Task<Results<Ok<WorkflowStep>, ProblemHttpResult>> DecisionAsync(string reference, ConcernDecisionRequest? body, HttpContext http,
+        WorkflowRuntime runtime, CancellationToken ct)
+    {
+        var c = new RequestChecks();
+        var names = new List<string?>();
+        if (body?.Outcome is not null) names.Add(body.Outcome);
+        if (body?.Outcomes is not null) names.AddRange(body.Outcomes);
+        var outcomes = new List<ConcernOutcome>();
+        if (names.Count == 0) c.Add("outcome", "outcome is required: Accepted, ActionPlanRequired, DefaultNotice or SafeguardingReferral.");
+        foreach (var n in names) if (c.Enum<ConcernOutcome>("outcome", n) is { } o) outcomes.Add(o);
+        var reason = c.Text("reason", body?.Reason);
+        return ApplyAsync(reference, c, new QualityConcern.RecordDecision(outcomes, reason, body?.ActionPlanWorkingDays), http, runtime, ct);
+    }
+
+    private static async Task<Results<Ok<WorkflowStep>, ProblemHttpResult>> ApplyAsync(string reference, RequestChecks c, WorkflowInput input, HttpContext http,
+        WorkflowRuntime runtime, CancellationToken ct)
+    {
+        reference = reference.ToUpperInvariant();
+        if (!reference.StartsWith("QC-", StringComparison.Ordinal)) return Problems.NotFound(reference);
+        if (!c.Ok) return Problems.Validation(c.Errors);
+        var actor = http.User.ToActor();
+        var outcome = await runtime.ApplyAsync(reference, input, actor, RequestChecks.IdempotencyKey(http, actor), ct: ct);
+        return Problems.For(outcome) is { } p ? p : TypedResults.Ok(new WorkflowStep(outcome.Reference!, outcome.Status!));
+    }
+}
