@@ -169,7 +169,7 @@ public static class D2AReferralsApi
             default:
                 return Problems.Unprocessable("action must be \"accept\" or \"decline\".");
         }
-        return await ApplyAsync(reference, input, actor, runtime, ct);
+        return await ApplyAsync(reference, input, http, runtime, ct);
     }
 
     // ---------- 3/5. award, re-award, manual placement (brokerage) ----------
@@ -194,7 +194,7 @@ public static class D2AReferralsApi
                 return Problems.Unprocessable($"{p.Id} may not be given new packages (inactive, or rated {p.CqcRating}).");
             contact = Contact(p);
         }
-        return await ApplyAsync(reference, new AwardPackage(body.ProviderId, body.Reason ?? "", contact, first), http.User.ToActor(), runtime, ct);
+        return await ApplyAsync(reference, new AwardPackage(body.ProviderId, body.Reason ?? "", contact, first), http, runtime, ct);
     }
 
     // ---------- 6. discharge, discharge-time changes, plan revision, end date ----------
@@ -204,28 +204,28 @@ public static class D2AReferralsApi
     {
         Instant? at = null;
         if (body?.DischargedAt is { } text && (at = ParseTime(text)) is null) return Problems.Unprocessable("dischargedAt is not a time, e.g. 2026-11-24T14:05 (UK time).");
-        return await ApplyAsync(reference, new ConfirmDischarge(at), http.User.ToActor(), runtime, ct);
+        return await ApplyAsync(reference, new ConfirmDischarge(at), http, runtime, ct);
     }
 
     private static async Task<Results<Ok<ReferralResult>, ProblemHttpResult>> ChangeDischargeTimeAsync(string reference, DischargeTimeBody? body, HttpContext http,
         WorkflowRuntime runtime, CancellationToken ct)
     {
         if (ParseTime(body?.NewTime) is not { } at) return Problems.Unprocessable("newTime is required, e.g. 2026-11-24T16:00 (UK time).");
-        return await ApplyAsync(reference, new ChangeDischargeTime(at, body!.Reason), http.User.ToActor(), runtime, ct);
+        return await ApplyAsync(reference, new ChangeDischargeTime(at, body!.Reason), http, runtime, ct);
     }
 
     private static async Task<Results<Ok<ReferralResult>, ProblemHttpResult>> CarePlanRevisionAsync(string reference, CarePlanBody? body, HttpContext http,
         WorkflowRuntime runtime, CancellationToken ct)
     {
         var actor = http.User.ToActor();
-        return await ApplyAsync(reference, new ReceiveCarePlanRevision(body?.Summary ?? "", actor.Role == Roles.Provider ? actor.ProviderId ?? "" : null), actor, runtime, ct);
+        return await ApplyAsync(reference, new ReceiveCarePlanRevision(body?.Summary ?? "", actor.Role == Roles.Provider ? actor.ProviderId ?? "" : null), http, runtime, ct);
     }
 
     private static async Task<Results<Ok<ReferralResult>, ProblemHttpResult>> EndDateAsync(string reference, EndDateBody? body, HttpContext http,
         WorkflowRuntime runtime, CancellationToken ct)
     {
         if (body?.EndDate is not { } end || body.ExpectedOutcome is not { } outcome) return Problems.Unprocessable("endDate and expectedOutcome are required.");
-        return await ApplyAsync(reference, new PlanEnd(end, outcome), http.User.ToActor(), runtime, ct);
+        return await ApplyAsync(reference, new PlanEnd(end, outcome), http, runtime, ct);
     }
 
     private static async Task<Results<Ok<ReferralResult>, ProblemHttpResult>> ConditionAsync(string reference, ConditionBody? body, HttpContext http,
@@ -234,7 +234,7 @@ public static class D2AReferralsApi
         var improved = body?.Direction?.Trim().ToLowerInvariant() switch { "improved" => true, "deteriorated" => (bool?)false, _ => null };
         if (improved is null) return Problems.Unprocessable("direction must be \"improved\" or \"deteriorated\".");
         var actor = http.User.ToActor();
-        return await ApplyAsync(reference, new ReportConditionChange(improved.Value, body!.Summary ?? "", actor.Role == Roles.Provider ? actor.ProviderId ?? "" : null), actor, runtime, ct);
+        return await ApplyAsync(reference, new ReportConditionChange(improved.Value, body!.Summary ?? "", actor.Role == Roles.Provider ? actor.ProviderId ?? "" : null), http, runtime, ct);
     }
 
     // ---------- 7. close ----------
@@ -243,7 +243,7 @@ public static class D2AReferralsApi
         WorkflowRuntime runtime, CancellationToken ct)
     {
         if (body?.Outcome is not { } outcome) return Problems.Unprocessable("outcome is required: Reablement, LongTermPackage, NoOngoingNeed, Readmitted, Died or Other.");
-        return await ApplyAsync(reference, new CloseReferral(outcome, body.Notes), http.User.ToActor(), runtime, ct);
+        return await ApplyAsync(reference, new CloseReferral(outcome, body.Notes), http, runtime, ct);
     }
 
     // ---------- 5. the winner's details page ----------
@@ -285,11 +285,12 @@ public static class D2AReferralsApi
 
     // ---------- helpers ----------
 
-    private static async Task<Results<Ok<ReferralResult>, ProblemHttpResult>> ApplyAsync(string reference, WorkflowInput input, Actor actor, WorkflowRuntime runtime, CancellationToken ct)
+    private static async Task<Results<Ok<ReferralResult>, ProblemHttpResult>> ApplyAsync(string reference, WorkflowInput input, HttpContext http, WorkflowRuntime runtime, CancellationToken ct)
     {
+        var actor = http.User.ToActor();
         var r = reference.Trim().ToUpperInvariant();
         if (!References.IsWellFormed(r) || runtime.Registry.ForReference(r)?.Type != D2AReferral.TypeName) return Problems.NotFound(reference);
-        var outcome = await runtime.ApplyAsync(r, input, actor, ct: ct);
+        var outcome = await runtime.ApplyAsync(r, input, actor, RequestChecks.IdempotencyKey(http, actor), ct: ct);
         return Problems.For(outcome) is { } problem ? problem : TypedResults.Ok(new ReferralResult(outcome.Reference!, outcome.Status!));
     }
 

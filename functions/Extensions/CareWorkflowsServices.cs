@@ -63,7 +63,8 @@ public static class CareWorkflowsServices
         });
 
         // ---- runtime ----
-        var workerId = config["Runtime:WorkerId"] ?? $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40];
+        // Lease owner id: unique per process, at most 40 characters (the lease columns' width) whatever the machine name.
+        var workerId = config["Runtime:WorkerId"] ?? WorkerId($"{Environment.ProcessId}-{Guid.NewGuid():N}-{Environment.MachineName}");
         services.AddSingleton(new PumpOptions(workerId,
             BatchSize: config.GetValue("Runtime:TimerBatchSize", 200),
             Lease: Duration.FromSeconds(config.GetValue("Runtime:LeaseSeconds", 60))));
@@ -133,6 +134,8 @@ public static class CareWorkflowsServices
         await app.Services.GetRequiredService<IWorkflowStore>().MigrateAsync();
         await app.Services.LoadOperatorCalendarAsync();
     }
+
+    private static string WorkerId(string id) => id.Length <= 40 ? id : id[..40];
 
     private static IReadOnlyDictionary<string, string> Section(IConfiguration config, string name) =>
         config.GetSection(name).AsEnumerable(makePathsRelative: true).Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value!);
