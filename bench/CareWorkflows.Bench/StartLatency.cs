@@ -44,6 +44,11 @@ public static class StartLatency
     public static async Task RunAsync(BenchOptions o, List<ResultRow> results)
     {
         var cs = Pg.NewDatabase(o.PostgresServer, "cwbench_st");
+        // The app's content root (WebApplicationFactory finds it from this variable when there is no test manifest).
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "functions", "CareWorkflows.Functions.csproj"))) dir = dir.Parent;
+        Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_CAREWORKFLOWS_FUNCTIONS",
+            dir is null ? AppContext.BaseDirectory : Path.Combine(dir.FullName, "functions"));
         await using var app = new BenchApp(cs);
         var http = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
         http.DefaultRequestHeaders.Add("X-Demo-Role", Roles.DischargeTeam);
