@@ -116,88 +116,134 @@ public abstract partial class SqlWorkflowStore : IWorkflowStore
             "SELECT result FROM commands WHERE idempotency_key = @idempotencyKey", new { idempotencyKey }, cancellationToken: ct));
     }
 
+    /// <summary>What a statement of a commit must have changed, checked before the transaction commits.</summary>
+    private enum Expect { Any, OneRowOrConflict, OneRowOrStaleTimer }
+
+    private readonly record struct Statement(string Sql, (string Name, object? Value)[] Parameters, Expect Expect = Expect.Any);
+
     public async Task CommitAsync(CommitBatch b, CancellationToken ct = default)
     {
+        var statements = CommitStatements(b);
         await using var c = await OpenAsync(ct);
         using var _ = await WriteLockAsync(ct);
         await using var tx = await BeginWriteAsync(c, ct);
         try
         {
-            if (b.IdempotencyKey is not null)
-                await c.ExecuteAsync(new CommandDefinition(
-                    "INSERT INTO commands (idempotency_key, reference, result, created_at) VALUES (@key, @reference, @result, @at)",
-                    new { key = b.IdempotencyKey, reference = b.Reference, result = b.Result ?? "{}", at = T(b.Now) }, tx, cancellationToken: ct));
-
-            var lastSeq = b.Events.Count > 0 ? b.Events[^1].Seq : (long?)null;
-            if (b.ExpectedVersion == 0)
-            {
-                await c.ExecuteAsync(new CommandDefinition(
-                    "INSERT INTO instances (reference, type, status, completed, summary, state, version, last_seq, next_due_at, created_at, updated_at) " +
-                    "VALUES (@Reference, @Type, @Status, @Completed, @Summary, @State, 1, @lastSeq, NULL, @now, @now)",
-                    new { b.Reference, b.Type, b.Status, b.Completed, b.Summary, b.State, lastSeq = lastSeq ?? 0, now = T(b.Now) }, tx, cancellationToken: ct));
-            }
+            // PostgreSQL: the whole transition goes in one round trip (DbBatch), then COMMIT; the checks run on the
+            // batch's row counts before committing. SQLite (in-process, no round trips) runs the statements in turn.
+            if (c.CanCreateBatch) await ExecuteBatchAsync(c, tx, statements, b, ct);
             else
-            {
-                var n = await c.ExecuteAsync(new CommandDefinition(
-                    "UPDATE instances SET status = @Status, completed = @Completed, summary = @Summary, state = @State, version = version + 1, " +
-                    "last_seq = COALESCE(@lastSeq, last_seq), updated_at = @now WHERE reference = @Reference AND version = @ExpectedVersion",
-                    new { b.Status, b.Completed, b.Summary, b.State, lastSeq, now = T(b.Now), b.Reference, b.ExpectedVersion }, tx, cancellationToken: ct));
-                if (n != 1) throw new ConcurrencyConflictException($"{b.Reference} is no longer at version {b.ExpectedVersion}.");
-            }
-
-            foreach (var e in b.Events)
-                await c.ExecuteAsync(new CommandDefinition(
-                    "INSERT INTO events (reference, seq, type, data, actor_id, actor_role, at) VALUES (@Reference, @Seq, @Type, @Data, @ActorId, @ActorRole, @At)",
-                    new { b.Reference, e.Seq, e.Type, e.Data, ActorId = e.Actor.Id, ActorRole = e.Actor.Role, At = T(e.At) }, tx, cancellationToken: ct));
-
-            if (b.ConsumeTimerId is { } consumed)
-            {
-                var n = await c.ExecuteAsync(new CommandDefinition("DELETE FROM timers WHERE id = @id", new { id = consumed.ToString() }, tx, cancellationToken: ct));
-                if (n != 1) throw new StaleTimerException(consumed);
-            }
-            if (b.CancelAllTimers)
-                await c.ExecuteAsync(new CommandDefinition("DELETE FROM timers WHERE reference = @Reference", new { b.Reference }, tx, cancellationToken: ct));
-            foreach (var name in b.CancelTimers)
-                await c.ExecuteAsync(new CommandDefinition("DELETE FROM timers WHERE reference = @Reference AND name = @name", new { b.Reference, name }, tx, cancellationToken: ct));
-            foreach (var t in b.SetTimers)
-                await c.ExecuteAsync(new CommandDefinition(
-                    "INSERT INTO timers (id, reference, name, due_at, lease_owner, lease_until) VALUES (@id, @Reference, @Name, @due, NULL, NULL) " +
-                    "ON CONFLICT (reference, name) DO UPDATE SET id = excluded.id, due_at = excluded.due_at, lease_owner = NULL, lease_until = NULL",
-                    new { id = t.Id.ToString(), b.Reference, t.Name, due = T(t.DueAt) }, tx, cancellationToken: ct));
-            if (b.SetTimers.Count > 0 || b.CancelTimers.Count > 0 || b.ConsumeTimerId is not null || b.CancelAllTimers || b.ExpectedVersion == 0)
-                await c.ExecuteAsync(new CommandDefinition(
-                    "UPDATE instances SET next_due_at = (SELECT MIN(due_at) FROM timers WHERE reference = @Reference) WHERE reference = @Reference",
-                    new { b.Reference }, tx, cancellationToken: ct));
-
-            if (b.Asks is not null)
-            {
-                await c.ExecuteAsync(new CommandDefinition("DELETE FROM asks WHERE reference = @Reference", new { b.Reference }, tx, cancellationToken: ct));
-                foreach (var a in b.Asks)
-                    await c.ExecuteAsync(new CommandDefinition(
-                        "INSERT INTO asks (reference, recipient_id, action, recipient_role, prompt, deadline_at, email, mobile, fields) " +
-                        "VALUES (@Reference, @RecipientId, @Action, @RecipientRole, @Prompt, @deadline, @Email, @Mobile, @fields)",
-                        new { b.Reference, a.RecipientId, a.Action, a.RecipientRole, a.Prompt, deadline = a.Deadline is { } d ? T(d) : (long?)null, a.Email, a.Mobile,
-                            fields = JsonSerializer.Serialize(a.Fields ?? [], Json) }, tx, cancellationToken: ct));
-            }
-
-            foreach (var m in b.Messages)
-                await c.ExecuteAsync(new CommandDefinition(
-                    "INSERT INTO outbox (id, reference, channel, recipient, recipient_id, purpose, subject, body, html_body, links, status, attempts, next_attempt_at, created_at) " +
-                    "VALUES (@id, @Reference, @channel, @To, @RecipientId, @Purpose, @Subject, @Body, @HtmlBody, @links, 0, 0, @at, @at)",
-                    new { id = m.Id.ToString(), m.Reference, channel = (int)m.Channel, m.To, m.RecipientId, m.Purpose, m.Subject, m.Body, m.HtmlBody, links = JsonSerializer.Serialize(m.Links, Json), at = T(m.NextAttemptAt) },
-                    tx, cancellationToken: ct));
-
-            if (b.FailMessageId is { } failed)
-                await c.ExecuteAsync(new CommandDefinition(
-                    "UPDATE outbox SET status = 3, attempts = attempts + 1, last_error = @error, lease_owner = NULL, lease_until = NULL WHERE id = @id",
-                    new { id = failed.ToString(), error = b.FailError }, tx, cancellationToken: ct));
-
+                foreach (var st in statements)
+                {
+                    await using var cmd = c.CreateCommand();
+                    cmd.Transaction = tx;
+                    cmd.CommandText = st.Sql;
+                    foreach (var (name, value) in st.Parameters) AddParameter(cmd.Parameters, cmd.CreateParameter(), name, value);
+                    Check(st, await cmd.ExecuteNonQueryAsync(ct), b);
+                }
             await tx.CommitAsync(ct);
         }
         catch (DbException e) when (IsUniqueViolation(e))
         {
             throw new ConcurrencyConflictException($"{b.Reference}: a unique key was taken by a concurrent writer ({e.Message}).");
         }
+    }
+
+    private static async Task ExecuteBatchAsync(DbConnection c, DbTransaction tx, List<Statement> statements, CommitBatch b, CancellationToken ct)
+    {
+        await using var batch = c.CreateBatch();
+        batch.Transaction = tx;
+        foreach (var st in statements)
+        {
+            var bc = batch.CreateBatchCommand();
+            bc.CommandText = st.Sql;
+            foreach (var (name, value) in st.Parameters) AddParameter(bc.Parameters, bc.CreateParameter(), name, value);
+            batch.BatchCommands.Add(bc);
+        }
+        await batch.ExecuteNonQueryAsync(ct);
+        for (var i = 0; i < statements.Count; i++) Check(statements[i], batch.BatchCommands[i].RecordsAffected, b);
+    }
+
+    private static void AddParameter(DbParameterCollection parameters, DbParameter p, string name, object? value)
+    {
+        p.ParameterName = name;
+        p.Value = value ?? DBNull.Value;
+        parameters.Add(p);
+    }
+
+    private static void Check(Statement st, int rows, CommitBatch b)
+    {
+        if (st.Expect == Expect.OneRowOrConflict && rows != 1)
+            throw new ConcurrencyConflictException($"{b.Reference} is no longer at version {b.ExpectedVersion}.");
+        if (st.Expect == Expect.OneRowOrStaleTimer && rows != 1)
+            throw new StaleTimerException(b.ConsumeTimerId!.Value);
+    }
+
+    /// <summary>The statements of one transition, in the fixed table order (commands → instances → events → timers → asks → outbox).</summary>
+    private static List<Statement> CommitStatements(CommitBatch b)
+    {
+        var list = new List<Statement>(4 + b.Events.Count + b.SetTimers.Count + b.Messages.Count);
+        var now = T(b.Now);
+        if (b.IdempotencyKey is not null)
+            list.Add(new("INSERT INTO commands (idempotency_key, reference, result, created_at) VALUES (@key, @reference, @result, @at)",
+                [("key", b.IdempotencyKey), ("reference", b.Reference), ("result", b.Result ?? "{}"), ("at", now)]));
+
+        var lastSeq = b.Events.Count > 0 ? b.Events[^1].Seq : (long?)null;
+        if (b.ExpectedVersion == 0)
+            list.Add(new(
+                "INSERT INTO instances (reference, type, status, completed, summary, state, version, last_seq, next_due_at, created_at, updated_at) " +
+                "VALUES (@Reference, @Type, @Status, @Completed, @Summary, @State, 1, @lastSeq, NULL, @now, @now)",
+                [("Reference", b.Reference), ("Type", b.Type), ("Status", b.Status), ("Completed", b.Completed), ("Summary", b.Summary), ("State", b.State),
+                 ("lastSeq", lastSeq ?? 0), ("now", now)]));
+        else
+            list.Add(new(
+                "UPDATE instances SET status = @Status, completed = @Completed, summary = @Summary, state = @State, version = version + 1, " +
+                "last_seq = " + (lastSeq is null ? "last_seq" : "@lastSeq") + ", updated_at = @now WHERE reference = @Reference AND version = @ExpectedVersion",
+                [("Status", b.Status), ("Completed", b.Completed), ("Summary", b.Summary), ("State", b.State), ("lastSeq", lastSeq ?? 0), ("now", now),
+                 ("Reference", b.Reference), ("ExpectedVersion", b.ExpectedVersion)], Expect.OneRowOrConflict));
+
+        foreach (var e in b.Events)
+            list.Add(new("INSERT INTO events (reference, seq, type, data, actor_id, actor_role, at) VALUES (@Reference, @Seq, @Type, @Data, @ActorId, @ActorRole, @At)",
+                [("Reference", b.Reference), ("Seq", e.Seq), ("Type", e.Type), ("Data", e.Data), ("ActorId", e.Actor.Id), ("ActorRole", e.Actor.Role), ("At", T(e.At))]));
+
+        if (b.ConsumeTimerId is { } consumed)
+            list.Add(new("DELETE FROM timers WHERE id = @id", [("id", consumed.ToString())], Expect.OneRowOrStaleTimer));
+        if (b.CancelAllTimers)
+            list.Add(new("DELETE FROM timers WHERE reference = @Reference", [("Reference", b.Reference)]));
+        foreach (var name in b.CancelTimers)
+            list.Add(new("DELETE FROM timers WHERE reference = @Reference AND name = @name", [("Reference", b.Reference), ("name", name)]));
+        foreach (var t in b.SetTimers)
+            list.Add(new(
+                "INSERT INTO timers (id, reference, name, due_at, lease_owner, lease_until) VALUES (@id, @Reference, @Name, @due, NULL, NULL) " +
+                "ON CONFLICT (reference, name) DO UPDATE SET id = excluded.id, due_at = excluded.due_at, lease_owner = NULL, lease_until = NULL",
+                [("id", t.Id.ToString()), ("Reference", b.Reference), ("Name", t.Name), ("due", T(t.DueAt))]));
+        if (b.SetTimers.Count > 0 || b.CancelTimers.Count > 0 || b.ConsumeTimerId is not null || b.CancelAllTimers || b.ExpectedVersion == 0)
+            list.Add(new("UPDATE instances SET next_due_at = (SELECT MIN(due_at) FROM timers WHERE reference = @Reference) WHERE reference = @Reference",
+                [("Reference", b.Reference)]));
+
+        if (b.Asks is not null)
+        {
+            list.Add(new("DELETE FROM asks WHERE reference = @Reference", [("Reference", b.Reference)]));
+            foreach (var a in b.Asks)
+                list.Add(new(
+                    "INSERT INTO asks (reference, recipient_id, action, recipient_role, prompt, deadline_at, email, mobile, fields) " +
+                    "VALUES (@Reference, @RecipientId, @Action, @RecipientRole, @Prompt, @deadline, @Email, @Mobile, @fields)",
+                    [("Reference", b.Reference), ("RecipientId", a.RecipientId), ("Action", a.Action), ("RecipientRole", a.RecipientRole), ("Prompt", a.Prompt),
+                     ("deadline", a.Deadline is { } d ? T(d) : null), ("Email", a.Email), ("Mobile", a.Mobile),
+                     ("fields", JsonSerializer.Serialize(a.Fields ?? [], Json))]));
+        }
+
+        foreach (var m in b.Messages)
+            list.Add(new(
+                "INSERT INTO outbox (id, reference, channel, recipient, recipient_id, purpose, subject, body, html_body, links, status, attempts, next_attempt_at, created_at) " +
+                "VALUES (@id, @Reference, @channel, @To, @RecipientId, @Purpose, @Subject, @Body, @HtmlBody, @links, 0, 0, @at, @at)",
+                [("id", m.Id.ToString()), ("Reference", m.Reference), ("channel", (int)m.Channel), ("To", m.To), ("RecipientId", m.RecipientId), ("Purpose", m.Purpose),
+                 ("Subject", m.Subject), ("Body", m.Body), ("HtmlBody", m.HtmlBody), ("links", JsonSerializer.Serialize(m.Links, Json)), ("at", T(m.NextAttemptAt))]));
+
+        if (b.FailMessageId is { } failed)
+            list.Add(new("UPDATE outbox SET status = 3, attempts = attempts + 1, last_error = @error, lease_owner = NULL, lease_until = NULL WHERE id = @id",
+                [("id", failed.ToString()), ("error", b.FailError)]));
+        return list;
     }
 
     public async Task<IReadOnlyList<InstanceRow>> ListInstancesAsync(InstanceFilter f, Instant now, CancellationToken ct = default)
