@@ -152,7 +152,9 @@ public abstract partial class SqlWorkflowStore : IWorkflowStore
 
             if (b.ConsumeTimerId is { } consumed)
             {
-                var n = await c.ExecuteAsync(new CommandDefinition("DELETE FROM timers WHERE id = @id", new { id = consumed.ToString() }, tx, cancellationToken: ct));
+                // Only a timer that is due at this transition's now is consumed (a clock that stepped back never fires one early).
+                var n = await c.ExecuteAsync(new CommandDefinition("DELETE FROM timers WHERE id = @id AND due_at <= @now",
+                    new { id = consumed.ToString(), now = T(b.Now) }, tx, cancellationToken: ct));
                 if (n != 1) throw new StaleTimerException(consumed);
             }
             if (b.CancelAllTimers)
