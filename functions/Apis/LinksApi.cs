@@ -58,7 +58,8 @@ public static class LinksApi
         var fields = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         if (http.Request.HasFormContentType)
         {
-            var form = await http.Request.ReadFormAsync(ct);
+            if (await RequestChecks.TryReadFormAsync(http.Request, ct) is not { } form)
+                return Answer(http, 400, "The request is not valid", "The body is not a readable form.");
             foreach (var (k, v) in form) if (k.Length <= 64) fields[k] = v.ToString().Length > 4000 ? v.ToString()[..4000] : v.ToString();
         }
         else if (http.Request.HasJsonContentType())

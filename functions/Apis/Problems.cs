@@ -30,7 +30,7 @@ public static class Problems
     {
         OutcomeKind.NotFound => NotFound(o.Reference ?? "?"),
         OutcomeKind.Rejected => From(o.Rejection!),
-        OutcomeKind.Stale => Conflict("The instance moved on meanwhile."),
+        OutcomeKind.Stale or OutcomeKind.NotDue => Conflict("The instance moved on meanwhile."),
         _ => null,
     };
 

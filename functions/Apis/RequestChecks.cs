@@ -70,6 +70,16 @@ public sealed class RequestChecks
         return null;
     }
 
+    /// <summary>
+    /// Reads a urlencoded or multipart form; null when the body is not a well-formed form (a truncated multipart body,
+    /// a broken encoding), so callers answer 400 instead of failing with 500.
+    /// </summary>
+    public static async Task<IFormCollection?> TryReadFormAsync(HttpRequest request, CancellationToken ct)
+    {
+        try { return await request.ReadFormAsync(ct); }
+        catch (Exception e) when (e is IOException or InvalidDataException && !ct.IsCancellationRequested) { return null; }
+    }
+
     /// <summary>The Idempotency-Key header, scoped to the caller so two users cannot collide.</summary>
     public static string? IdempotencyKey(HttpContext http, Actor actor) =>
         http.Request.Headers["Idempotency-Key"].ToString() is { Length: > 0 and <= 200 } key ? $"{actor.Id}:{key}" : null;

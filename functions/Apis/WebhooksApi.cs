@@ -33,7 +33,8 @@ public static class WebhooksApi
         var settings = TwilioSettings.Read(config, required: false);
         if (string.IsNullOrEmpty(settings.AuthToken)) return (Results.NotFound(), []);
         if (!http.Request.HasFormContentType) return (Results.BadRequest(), []);
-        var form = (await http.Request.ReadFormAsync(ct)).ToDictionary(p => p.Key, p => p.Value.ToString());
+        if (await RequestChecks.TryReadFormAsync(http.Request, ct) is not { } read) return (Results.BadRequest(), []);
+        var form = read.ToDictionary(p => p.Key, p => p.Value.ToString());
         var signature = http.Request.Headers["X-Twilio-Signature"].ToString();
         if (string.IsNullOrEmpty(signature)) return (Results.Unauthorized(), form);
         // Twilio signs the URL it called: behind a proxy that is the public URL (Twilio:WebhookBaseUrl), not the one we see.
@@ -82,7 +83,7 @@ public static class WebhooksApi
         JsonElement events;
         try { events = JsonDocument.Parse(raw).RootElement; }
         catch (JsonException) { return Results.BadRequest(); }
-        if (events.ValueKind != JsonValueKind.Array) return Results.BadRequest();
+        if (events.ValueKind != JsonValueKind.Array || events.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.Object)) return Results.BadRequest();
         foreach (var e in events.EnumerateArray())
         {
             var kind = Str(e, "event");
@@ -109,7 +110,7 @@ public static class WebhooksApi
         if (given is null) return Results.Unauthorized();
         if (!WebhookSignatures.SameText(settings.InboundSecret, given)) return Results.StatusCode(403);
         if (!http.Request.HasFormContentType) return Results.BadRequest();
-        var form = await http.Request.ReadFormAsync(ct);
+        if (await RequestChecks.TryReadFormAsync(http.Request, ct) is not { } form) return Results.BadRequest();
         var from = EnvelopeFrom(form["envelope"].ToString()) ?? (MimeKit.MailboxAddress.TryParse(form["from"].ToString(), out var mb) ? mb.Address : null);
         if (string.IsNullOrEmpty(from)) return Results.BadRequest();
         var subject = form["subject"].ToString();

@@ -1,7 +1,12 @@
 using System.Net.Http.Headers;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using CareWorkflows.Definitions;
+using CareWorkflows.Functions.Channels;
+using CareWorkflows.Runtime.Links;
+using CareWorkflows.Tests.D2A;
+using Microsoft.Data.Sqlite;
 using CareWorkflows.Runtime.Engine;
 using CareWorkflows.Runtime.Store;
 using CareWorkflows.Tests.Infrastructure;
@@ -16,7 +21,10 @@ namespace CareWorkflows.Tests.Reliability;
 /// <summary>
 /// At least 10,000 malformed, oversized, wrongly typed and wrongly encoded requests to every endpoint the app maps
 /// (found from its endpoint data source, so new endpoints are covered automatically): no response is a 5xx, and the
-/// database is exactly as it was.
+/// database is exactly as it was (every row of every table). To reach past the first checks, route values are often
+/// real: references of live instances (a raised D2A referral among them), signed links that validate (an open D2A
+/// accept, a details link, and expired, tampered and foreign ones), the real SendGrid inbound secret; and webhook calls
+/// often carry valid proof (Twilio signature, SendGrid event signature, Notify bearer token) around bad content.
 /// </summary>
 public sealed class BadInputFuzzTests
 {
@@ -25,11 +33,40 @@ public sealed class BadInputFuzzTests
     [Fact]
     public async Task Ten_thousand_bad_requests_get_no_5xx_and_change_nothing()
     {
-        await using var app = new CareWorkflowsApp(services: s => s.AddSingleton<IWorkflowDefinition, TestWorkflow>());
+        using var sendGridKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var proof = new WebhookProof("fuzz-twilio-auth-token", sendGridKey, "fuzz-inbound-secret-0123", "fuzz-notify-bearer-token");
+        await using var app = new CareWorkflowsApp(services: s => s.AddSingleton<IWorkflowDefinition, TestWorkflow>(), settings: new Dictionary<string, string?>
+        {
+            ["Twilio:AuthToken"] = proof.TwilioAuthToken,
+            ["SendGrid:WebhookPublicKey"] = Convert.ToBase64String(sendGridKey.ExportSubjectPublicKeyInfo()),
+            ["SendGrid:InboundSecret"] = proof.InboundSecret,
+            ["Notify:CallbackBearerToken"] = proof.NotifyToken,
+        });
         var runtime = app.Services.GetRequiredService<WorkflowRuntime>();
         var references = new List<string>();
         for (var i = 0; i < 3; i++)
             references.Add((await runtime.StartAsync("TST", new TestWorkflow.Begin($"seed{i}", [("t", Duration.FromHours(1))]), RuntimeHarness.Tester)).Reference!);
+        // A live D2A referral offered to the East patch: its accept asks are open, so its signed accept links validate.
+        var d2a = await D2ATestKit.RaiseAsync(app);
+        references.Add(d2a);
+        references.Add(d2a.ToLowerInvariant());
+        var issuer = app.Services.GetRequiredService<HmacLinkIssuer>();
+        var deadline = app.Now + Duration.FromHours(1);
+        string[] tokens =
+        [
+            // Valid and open: only a body that is not an acceptance (no readable firstCall) reaches these.
+            issuer.CreateToken(d2a, "east-orchard-lane", "accept", deadline),
+            issuer.CreateToken(d2a, "east-kestrel", "accept", deadline),
+            // Valid signature, but not the award holder / not an open ask / expired / another instance / tampered.
+            issuer.CreateToken(d2a, "east-orchard-lane", "details", deadline),
+            issuer.CreateToken(d2a, "fw-northgate", "accept", deadline),
+            issuer.CreateToken(d2a, "east-orchard-lane", "accept", app.Now - Duration.FromMinutes(1)),
+            issuer.CreateToken(references[0], "someone", "accept", deadline),
+            issuer.CreateToken("D2A-ZZZZZ", "east-orchard-lane", "accept", deadline),
+            Tamper(issuer.CreateToken(d2a, "east-meadowbank", "accept", deadline)),
+            issuer.CreateToken(d2a, "east-orchard-lane", "accept", deadline)[..20],
+        ];
+        var routeValues = new RouteValues(references, tokens, proof.InboundSecret);
         var before = await SnapshotAsync(app);
 
         var routes = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
@@ -49,38 +86,102 @@ public sealed class BadInputFuzzTests
         for (var i = 0; i < Requests; i++)
         {
             var (method, pattern) = routes[i % routes.Count];
-            var path = FillRoute(pattern, rng);
-            var request = new HttpRequestMessage(new HttpMethod(method), path + RandomQuery(rng));
+            var path = FillRoute(pattern, rng, routeValues);
+            var pathAndQuery = path + RandomQuery(rng);
+            var request = new HttpRequestMessage(new HttpMethod(method), pathAndQuery);
             if (method is "POST" or "PUT" or "PATCH") request.Content = BadBody(rng);
+            if (pattern.StartsWith("/webhooks/", StringComparison.Ordinal) && rng.Next(3) > 0)
+                await proof.SignAsync(request, pathAndQuery, rng);
             var client = clients[rng.Next(clients.Length)];
             HttpResponseMessage response;
             try { response = await client.SendAsync(request, TestContext.Current.CancellationToken); }
             catch (Exception e) { failures.Add($"{method} {path}: threw {e.GetType().Name}: {e.Message}"); continue; }
             var code = (int)response.StatusCode;
             statusCounts[code] = statusCounts.GetValueOrDefault(code) + 1;
-            if (code >= 500) failures.Add($"{method} {path} ({request.Content?.Headers.ContentType}): {code} {await response.Content.ReadAsStringAsync()}");
+            if (code >= 500) failures.Add($"{method} {pattern} ({request.Content?.Headers.ContentType?.MediaType}): {code}");
         }
 
-        Assert.True(failures.Count == 0, $"{failures.Count} failures, first: {string.Join("\n", failures.Take(10))}");
+        Assert.True(failures.Count == 0, $"{failures.Count} failures:\n{string.Join("\n", failures.GroupBy(f => f).Select(g => $"{g.Count()} × {g.Key}"))}");
         Assert.Equal(before, await SnapshotAsync(app));
         Assert.Equal(CareWorkflowsApp.DefaultStart, app.Now);
         if (Environment.GetEnvironmentVariable("CW_FUZZ_REPORT") == "1") Assert.Fail($"{Requests} requests over {routes.Count} routes: " +
             string.Join(", ", statusCounts.OrderBy(k => k.Key).Select(k => $"{k.Key}×{k.Value}")));
     }
 
+    /// <summary>Every row of every table of the app's SQLite database, in a stable order.</summary>
     private static async Task<string> SnapshotAsync(CareWorkflowsApp app)
     {
-        var store = app.Services.GetRequiredService<IWorkflowStore>();
-        var sb = new StringBuilder();
-        foreach (var i in await store.ListInstancesAsync(new InstanceFilter(Limit: 10_000), app.Now))
+        await using var c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = app.DatabasePath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        await c.OpenAsync();
+        var tables = new List<string>();
+        await using (var cmd = c.CreateCommand())
         {
-            sb.Append($"{i.Reference} {i.Status} v{i.Version} {i.State}\n");
-            sb.Append($"  timers {string.Join(",", (await store.GetTimersAsync(i.Reference)).Select(t => t.Name + "@" + t.DueAt))}\n");
-            sb.Append($"  asks {(await store.FindAsksAsync(reference: i.Reference)).Count}\n");
+            cmd.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name";
+            await using var r = await cmd.ExecuteReaderAsync();
+            while (await r.ReadAsync()) tables.Add(r.GetString(0));
         }
-        var messages = await store.GetMessagesAsync(limit: 100_000);
-        sb.Append($"messages {messages.Count} {string.Join(",", messages.Select(m => m.Status))}\n");
+        Assert.Contains("instances", tables);
+        var sb = new StringBuilder();
+        foreach (var table in tables)
+        {
+            var rows = new List<string>();
+            await using var cmd = c.CreateCommand();
+            cmd.CommandText = $"SELECT * FROM \"{table}\"";
+            await using var r = await cmd.ExecuteReaderAsync();
+            while (await r.ReadAsync())
+                rows.Add(string.Join("|", Enumerable.Range(0, r.FieldCount).Select(i => r.IsDBNull(i) ? "∅" : Convert.ToString(r.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))));
+            rows.Sort(StringComparer.Ordinal);
+            sb.Append($"{table}: {rows.Count} rows\n");
+            foreach (var row in rows) sb.Append("  ").Append(row).Append('\n');
+        }
         return sb.ToString();
+    }
+
+    private sealed record RouteValues(IReadOnlyList<string> References, IReadOnlyList<string> Tokens, string InboundSecret);
+
+    private static string Tamper(string token)
+    {
+        var chars = token.ToCharArray();
+        var i = chars.Length / 2;
+        chars[i] = chars[i] == 'A' ? 'B' : 'A';
+        return new string(chars);
+    }
+
+    /// <summary>Valid proof for the provider webhooks, put around whatever bad content the request carries.</summary>
+    private sealed record WebhookProof(string TwilioAuthToken, ECDsa SendGridKey, string InboundSecret, string NotifyToken)
+    {
+        public async Task SignAsync(HttpRequestMessage request, string pathAndQuery, Random rng)
+        {
+            var path = pathAndQuery.Split('?')[0];
+            if (path.StartsWith("/webhooks/twilio/", StringComparison.Ordinal))
+            {
+                // A correctly signed form whose fields are wrong: no sender on inbound, an unknown message and status on status.
+                var form = new List<KeyValuePair<string, string>> { new("Body", Garbage[rng.Next(Garbage.Length)]), new("AccountSid", Garbage[rng.Next(Garbage.Length)]) };
+                if (path.EndsWith("/status", StringComparison.Ordinal))
+                {
+                    if (rng.Next(2) == 0) form.Add(new("MessageSid", "SM" + Garbage[rng.Next(Garbage.Length)]));
+                    if (rng.Next(2) == 0) form.Add(new("MessageStatus", Garbage[rng.Next(Garbage.Length)]));
+                }
+                else if (rng.Next(2) == 0) form.Add(new("MessageSid", "SM" + Garbage[rng.Next(Garbage.Length)]));
+                request.Content = new FormUrlEncodedContent(form);
+                request.Headers.TryAddWithoutValidation("X-Twilio-Signature", WebhookSignatures.TwilioSignature(TwilioAuthToken, "http://localhost" + pathAndQuery, form));
+            }
+            else if (path == "/webhooks/sendgrid/events")
+            {
+                var raw = request.Content is null ? [] : await request.Content.ReadAsByteArrayAsync();
+                var timestamp = rng.Next(2) == 0 ? "1700000000" : Garbage[rng.Next(Garbage.Length)];
+                var signature = SendGridKey.SignData(Encoding.UTF8.GetBytes(timestamp).Concat(raw).ToArray(), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+                var content = new ByteArrayContent(raw);
+                if (request.Content?.Headers.ContentType is { } type) content.Headers.ContentType = type;
+                request.Content = content;
+                request.Headers.TryAddWithoutValidation("X-Twilio-Email-Event-Webhook-Signature", Convert.ToBase64String(signature));
+                request.Headers.TryAddWithoutValidation("X-Twilio-Email-Event-Webhook-Timestamp", timestamp);
+            }
+            else if (path.StartsWith("/webhooks/sendgrid/inbound", StringComparison.Ordinal))
+                request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("inbound:" + InboundSecret)));
+            else if (path.StartsWith("/webhooks/notify/", StringComparison.Ordinal))
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", NotifyToken);
+        }
     }
 
     private static readonly string[] Garbage =
@@ -89,12 +190,23 @@ public sealed class BadInputFuzzTests
         new string('A', 5000), "%FF%FE", "😀", "-1", "9999999999999999999999", "TST-", "-", "%20",
     ];
 
-    private static string FillRoute(string pattern, Random rng)
+    private static string FillRoute(string pattern, Random rng, RouteValues values)
     {
         var parts = pattern.Split('/');
         for (var i = 0; i < parts.Length; i++)
             if (parts[i].StartsWith('{'))
-                parts[i] = Uri.EscapeDataString(Garbage[rng.Next(Garbage.Length)]);
+            {
+                var name = parts[i].Trim('{', '}').Split(':')[0];
+                var real = rng.Next(2) == 0;
+                parts[i] = Uri.EscapeDataString(name switch
+                {
+                    "reference" when real => values.References[rng.Next(values.References.Count)],
+                    "token" when real => values.Tokens[rng.Next(values.Tokens.Count)],
+                    "secret" when real => values.InboundSecret,
+                    "id" when real => rng.Next(2) == 0 ? "east-orchard-lane" : values.References[rng.Next(values.References.Count)],
+                    _ => Garbage[rng.Next(Garbage.Length)],
+                });
+            }
         var path = string.Join('/', parts);
         return path.StartsWith('/') ? path : "/" + path;
     }

@@ -44,7 +44,16 @@ public sealed class TimerPump(WorkflowRuntime runtime, PumpOptions options, ILog
     {
         try
         {
-            var outcome = await runtime.ApplyAsync(timer.Reference, new TimerFired(timer.Name), Actor.System, consumeTimerId: timer.Id, ct: ct);
+            var outcome = await runtime.ApplyAsync(timer.Reference, new TimerFired(timer.Name), Actor.System, consumeTimerId: timer.Id, ct: ct, timerDueAt: timer.DueAt);
+            if (outcome.Kind == OutcomeKind.NotDue)
+            {
+                // The clock stepped back after the claim. Keep the timer and hold the claim only until its due time, so it
+                // fires once, when it is due again by the clock (any worker may take it then).
+                logger.LogWarning("Timer {Name} of {Reference} was claimed but is not due at {Now} (due {Due}): the clock stepped back; kept",
+                    timer.Name, timer.Reference, runtime.Clock.GetCurrentInstant(), timer.DueAt);
+                await runtime.Store.DeferTimerAsync(timer.Id, timer.DueAt, ct);
+                return false;
+            }
             if (outcome.Kind == OutcomeKind.NotFound)
                 logger.LogWarning("Timer {Name} belongs to unknown instance {Reference}", timer.Name, timer.Reference);
             runtime.Environment.CalendarAlerts.TimerReleased(timer.Reference, timer.Name);

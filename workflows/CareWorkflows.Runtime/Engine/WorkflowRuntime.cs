@@ -7,7 +7,11 @@ using NodaTime;
 
 namespace CareWorkflows.Runtime.Engine;
 
-public enum OutcomeKind { Applied, Replayed, Rejected, NotFound, Stale }
+/// <summary>
+/// How applying an input ended. <see cref="NotDue"/>: a claimed timer whose due time is after the runtime's now (the
+/// clock stepped back after the claim); nothing was written and the timer stays pending.
+/// </summary>
+public enum OutcomeKind { Applied, Replayed, Rejected, NotFound, Stale, NotDue }
 
 /// <summary>The result of applying one input. <see cref="Rejection"/> is set for <see cref="OutcomeKind.Rejected"/>.</summary>
 public sealed record TransitionOutcome(OutcomeKind Kind, string? Reference = null, string? Status = null, Rejection? Rejection = null, long Version = 0)
@@ -75,9 +79,13 @@ public sealed class WorkflowRuntime(
         }
     }
 
-    /// <summary>Applies <paramref name="input"/> to the instance <paramref name="reference"/>.</summary>
+    /// <summary>
+    /// Applies <paramref name="input"/> to the instance <paramref name="reference"/>. With <paramref name="consumeTimerId"/>
+    /// (a claimed timer) give its <paramref name="timerDueAt"/>: a timer is never fired before it is due at the clock
+    /// reading the decision uses, even when the clock stepped back after the claim (then <see cref="OutcomeKind.NotDue"/>).
+    /// </summary>
     public async Task<TransitionOutcome> ApplyAsync(string reference, WorkflowInput input, Actor actor, string? idempotencyKey = null,
-        Guid? consumeTimerId = null, Guid? failMessageId = null, string? failError = null, CancellationToken ct = default)
+        Guid? consumeTimerId = null, Guid? failMessageId = null, string? failError = null, CancellationToken ct = default, Instant? timerDueAt = null)
     {
         using var activity = Activity.StartActivity("workflow.apply");
         activity?.SetTag("workflow.reference", reference);
@@ -90,6 +98,12 @@ public sealed class WorkflowRuntime(
             if (row is null || !registry.TryGet(row.Type, out var definition)) return new(OutcomeKind.NotFound, reference);
             activity?.SetTag("workflow.type", row.Type);
             var now = clock.GetCurrentInstant();
+            // The clock may have stepped back since the pump claimed this timer: firing now would be early. Write nothing.
+            if (consumeTimerId is not null && timerDueAt is { } due && due > now)
+            {
+                activity?.SetTag("workflow.outcome", "not-due");
+                return new(OutcomeKind.NotDue, reference, row.Status, Version: row.Version);
+            }
             var state = JsonSerializer.Deserialize(row.State, definition.StateType, WorkflowJson.Options)!;
 
             Decision decision;

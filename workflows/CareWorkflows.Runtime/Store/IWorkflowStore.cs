@@ -24,7 +24,8 @@ public interface IWorkflowStore
     /// <summary>
     /// Writes one transition in one transaction. Throws <see cref="ConcurrencyConflictException"/> when the version
     /// check fails or a unique key (event sequence, reference, idempotency key) is taken, and
-    /// <see cref="StaleTimerException"/> when <see cref="CommitBatch.ConsumeTimerId"/> is no longer pending.
+    /// <see cref="StaleTimerException"/> when <see cref="CommitBatch.ConsumeTimerId"/> is no longer pending (or is not due at
+    /// <see cref="CommitBatch.Now"/>).
     /// Nothing is written in either case.
     /// </summary>
     Task CommitAsync(CommitBatch batch, CancellationToken ct = default);

@@ -207,7 +207,8 @@ public abstract partial class SqlWorkflowStore : IWorkflowStore
                 [("Reference", b.Reference), ("Seq", e.Seq), ("Type", e.Type), ("Data", e.Data), ("ActorId", e.Actor.Id), ("ActorRole", e.Actor.Role), ("At", T(e.At))]));
 
         if (b.ConsumeTimerId is { } consumed)
-            list.Add(new("DELETE FROM timers WHERE id = @id", [("id", consumed.ToString())], Expect.OneRowOrStaleTimer));
+            // Only a timer due at this transition's now is consumed: a clock that stepped back never fires one early.
+            list.Add(new("DELETE FROM timers WHERE id = @id AND due_at <= @now", [("id", consumed.ToString()), ("now", T(b.Now))], Expect.OneRowOrStaleTimer));
         if (b.CancelAllTimers)
             list.Add(new("DELETE FROM timers WHERE reference = @Reference", [("Reference", b.Reference)]));
         foreach (var name in b.CancelTimers)

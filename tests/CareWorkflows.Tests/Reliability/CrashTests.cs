@@ -1,0 +1,275 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using CareWorkflows.Definitions;
+using CareWorkflows.Functions.Extensions;
+using CareWorkflows.Runtime.Postgres;
+using CareWorkflows.Runtime.Providers;
+using CareWorkflows.Tests.Infrastructure;
+using Dapper;
+using Npgsql;
+using NodaTime;
+using NodaTime.Text;
+
+namespace CareWorkflows.Tests.Reliability;
+
+/// <summary>
+/// Issue 9, "Crash": the real app as a process on PostgreSQL, a stream of D2A referrals, provider responses,
+/// discharges and closes over HTTP (each with an Idempotency-Key, sent again until it gets a definite answer), and the
+/// app killed with SIGKILL at random points and restarted, 20 times (CW_CRASH_CYCLES for more). Policy windows are
+/// seconds long, so reminders, round windows, discharge checks and plan-revision deadlines come due and fire during the
+/// run. At the end: every accepted input is in exactly one instance, every timer fired exactly once (timer audit),
+/// every message is sent and recorded once, nothing is stuck.
+/// </summary>
+[Collection(AppProcessCollection.Name)]
+public sealed class CrashTests
+{
+    private const int Drivers = 4;
+    private static readonly string[] PatchNames = ["East", "West", "Central", "South"];
+
+    [Fact]
+    public async Task Killing_the_app_at_random_points_loses_no_input_and_repeats_no_timer_or_message()
+    {
+        var cycles = int.TryParse(Environment.GetEnvironmentVariable("CW_CRASH_CYCLES"), out var n) && n > 0 ? n : 20;
+        var total = Stopwatch.StartNew();
+        var db = TestDatabases.NewPostgresDatabase();
+        try
+        {
+            var store = new PostgresWorkflowStore(db);
+            await store.MigrateAsync();
+            await DemoProviders.SeedIfEmptyAsync((IProviderDirectory)store, SystemClock.Instance.GetCurrentInstant());
+            await ProcessTestKit.InstallTimerAuditAsync(db);
+
+            await using var app = new AppProcess(new Dictionary<string, string>
+            {
+                ["Storage__Provider"] = "Postgres",
+                ["ConnectionStrings__Postgres"] = db,
+                ["Providers__SeedDemo"] = "false",
+                ["Channels__Email"] = "Dev",
+                ["Channels__Sms"] = "Dev",
+                // Short leases: a killed process's claims are taken over within seconds.
+                ["Runtime__LeaseSeconds"] = "3",
+                ["Outbox__LeaseSeconds"] = "3",
+                // Seconds-long policy windows so timers come due and fire while the app is being killed (App M §4, §6 in real life).
+                ["Policy__D2A:AcceptanceWindow"] = "PT3S",
+                ["Policy__D2A:ReminderAfter"] = "PT1S",
+                ["Policy__D2A:FrameworkWindow"] = "PT3S",
+                ["Policy__D2A:DischargeCheckAfter"] = "PT1S",
+                ["Policy__D2A:CarePlanRevisionWithin"] = "PT2S",
+            });
+            await app.StartAsync();
+
+            var log = new Run();
+            using var stop = new CancellationTokenSource();
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(cycles > 20 ? 30 : 5);
+            var drivers = Enumerable.Range(0, Drivers).Select(d => Task.Run(() => DriveAsync(app, d, log, deadline, stop.Token))).ToArray();
+
+            var rng = new Random(2026_11_28);
+            var restarts = new List<double>();
+            for (var cycle = 0; cycle < cycles; cycle++)
+            {
+                await Task.Delay(rng.Next(100, 1000));
+                app.Kill();
+                var restart = Stopwatch.StartNew();
+                await app.StartAsync();
+                restarts.Add(restart.Elapsed.TotalSeconds);
+            }
+            var killsDone = total.Elapsed;
+            await stop.CancelAsync();
+            await Task.WhenAll(drivers).WaitAsync(TimeSpan.FromMinutes(2));
+            var driversDone = total.Elapsed;
+
+            // Settle: every short timer (all but the week-5 and 6-week ones) has come due and fired; every message is sent.
+            await using var c = new NpgsqlConnection(db);
+            await c.OpenAsync();
+            var settle = Stopwatch.StartNew();
+            while (true)
+            {
+                var shortTimers = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM timers WHERE due_at < @soon", new { soon = ProcessTestKit.NowTicks + TimeSpan.TicksPerHour });
+                var unsent = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM outbox WHERE status IN (0, 1)");
+                if (shortTimers == 0 && unsent == 0) break;
+                Assert.True(settle.Elapsed < TimeSpan.FromSeconds(90), $"not settled after 90 s: {shortTimers} short timers pending, {unsent} messages unsent");
+                await Task.Delay(250);
+            }
+
+            await AssertConsistentAsync(c, log);
+            var instances = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM instances");
+            var messages = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM outbox");
+            var fired = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM timer_audit WHERE op = 'fired'");
+            ProcessTestKit.Report(
+                $"crash: {cycles} kills in {killsDone.TotalSeconds:0.0} s (restart to ready avg {restarts.Average():0.00} s, max {restarts.Max():0.00} s), " +
+                $"drivers done {(driversDone - killsDone).TotalSeconds:0.0} s later, settled in {settle.Elapsed.TotalSeconds:0.0} s, total {total.Elapsed.TotalSeconds:0.0} s; {log.Requests} requests ({log.Retried} retried after a kill), " +
+                $"{log.Accepted.Count} accepted inputs, {instances} instances, {fired} timers fired, {messages} messages sent");
+        }
+        finally
+        {
+            await ProcessTestKit.DropDatabaseAsync(db);
+        }
+    }
+
+    private sealed record Accepted(string Kind, string StoredKey, string Reference, string? ProviderId);
+
+    private sealed class Run
+    {
+        public readonly ConcurrentBag<Accepted> Accepted = [];
+        public readonly ConcurrentBag<string> RefusedKeys = [];
+        public readonly ConcurrentBag<string> Unexpected = [];
+        private int _requests, _retried;
+        public int Requests => _requests;
+        public int Retried => _retried;
+        public void Counted(int attempts) { Interlocked.Increment(ref _requests); if (attempts > 1) Interlocked.Increment(ref _retried); }
+    }
+
+    /// <summary>One driver: raises referrals one after another and answers them as providers would, until told to stop.</summary>
+    private static async Task DriveAsync(AppProcess app, int driver, Run log, DateTime deadline, CancellationToken stop)
+    {
+        var rng = new Random(driver * 7919 + 1);
+        var user = $"dt-{driver}";
+        using var http = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromSeconds(15) };
+        for (var seq = 0; !stop.IsCancellationRequested; seq++)
+        {
+            var patch = PatchNames[rng.Next(PatchNames.Length)];
+            var carePlan = rng.Next(3) == 0;
+            var raiseKey = $"raise-{driver}-{seq}";
+            var now = SystemClock.Instance.GetCurrentInstant();
+            var body = new
+            {
+                patient = new { name = $"Crash Test {driver}-{seq}", nhsNumber = "9434765919", dateOfBirth = "1941-03-02", address = "1 High Street", postcode = "BR6 0AA" },
+                hospital = "Princess Royal University Hospital", ward = "Ward 5", patch,
+                expectedDischargeAt = InstantPattern.ExtendedIso.Format(now + Duration.FromSeconds(6)),
+                callsPerDay = 2, minutesPerCall = 30, doubleHanded = false, needsSummary = "Help with washing and dressing.",
+                supportedBeforeAdmission = carePlan, previousProviderId = carePlan ? "fw-riverside" : null,
+                referrer = new { name = "Ward Nurse", email = "ward5@example.org" },
+            };
+            var (status, text, attempts) = await ProcessTestKit.SendUntilDefiniteAsync(http, () => Post("/api/d2a/referrals", body, Roles.DischargeTeam, user, null, raiseKey),
+                deadline, e => log.Unexpected.Add($"raise: {e}"));
+            log.Counted(attempts);
+            if (status != HttpStatusCode.Created)
+            {
+                // Refused (e.g. the expected discharge time passed while the app was down): nothing may have been written.
+                if (status != HttpStatusCode.UnprocessableEntity) log.Unexpected.Add($"raise {raiseKey}: {(int)status} {text}");
+                log.RefusedKeys.Add($"d2a:raise:{user}:{raiseKey}");
+                continue;
+            }
+            var reference = JsonDocument.Parse(text).RootElement.GetProperty("reference").GetString()!;
+            log.Accepted.Add(new("raise", $"d2a:raise:{user}:{raiseKey}", reference, null));
+
+            // Patch providers answer (or not) at random moments; some framework providers try their luck after the patch window.
+            var patchProviders = DemoProviders.Providers.Where(p => p.Patches.Contains(patch)).Select(p => p.Id).ToList();
+            var awarded = false;
+            foreach (var provider in patchProviders.Concat(rng.Next(2) == 0 ? ["fw-northgate"] : Array.Empty<string>()))
+            {
+                await Task.Delay(rng.Next(0, provider.StartsWith("fw-", StringComparison.Ordinal) ? 4000 : 1200));
+                var choice = rng.Next(10);
+                if (choice >= 8) continue; // no answer: the reminder and the window timers do their work
+                var answer = choice < 4
+                    ? (object)new { action = "accept", firstCall = InstantPattern.ExtendedIso.Format(SystemClock.Instance.GetCurrentInstant() + Duration.FromHours(1)) }
+                    : new { action = "decline", reason = "No capacity" };
+                var key = $"resp-{reference}-{provider}";
+                var r = await ProcessTestKit.SendUntilDefiniteAsync(http, () => Post($"/api/d2a/referrals/{reference}/responses", answer, Roles.Provider, $"prov-{provider}", provider, key),
+                    deadline, e => log.Unexpected.Add($"response: {e}"));
+                log.Counted(r.Attempts);
+                if (r.Status == HttpStatusCode.OK)
+                {
+                    log.Accepted.Add(new("response", $"prov-{provider}:{key}", reference, provider));
+                    awarded |= JsonDocument.Parse(r.Body).RootElement.GetProperty("status").GetString() == "Awarded";
+                }
+                else if (r.Status is HttpStatusCode.Conflict or HttpStatusCode.Forbidden) log.RefusedKeys.Add($"prov-{provider}:{key}");
+                else log.Unexpected.Add($"response {key}: {(int)r.Status} {r.Body}");
+                if (awarded) break;
+            }
+
+            // Some awarded packages start (discharge confirmed), some referrals are closed.
+            var next = rng.Next(4);
+            if (awarded && next < 2) await StepAsync(http, log, deadline, reference, "discharge", new { }, user, "discharge");
+            else if (next == 3) await StepAsync(http, log, deadline, reference, "close", new { outcome = "NoOngoingNeed" }, user, "close");
+        }
+    }
+
+    private static async Task StepAsync(HttpClient http, Run log, DateTime deadline, string reference, string path, object body, string user, string kind)
+    {
+        var key = $"{kind}-{reference}";
+        var r = await ProcessTestKit.SendUntilDefiniteAsync(http, () => Post($"/api/d2a/referrals/{reference}/{path}", body, Roles.DischargeTeam, user, null, key),
+            deadline, e => log.Unexpected.Add($"{kind}: {e}"));
+        log.Counted(r.Attempts);
+        if (r.Status == HttpStatusCode.OK) log.Accepted.Add(new(kind, $"{user}:{key}", reference, null));
+        else if (r.Status == HttpStatusCode.Conflict) log.RefusedKeys.Add($"{user}:{key}");
+        else log.Unexpected.Add($"{kind} {reference}: {(int)r.Status} {r.Body}");
+    }
+
+    private static HttpRequestMessage Post(string path, object body, string role, string user, string? provider, string key)
+    {
+        var m = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+        m.Headers.Add("X-Demo-Role", role);
+        m.Headers.Add("X-Demo-User", user);
+        if (provider is not null) m.Headers.Add("X-Demo-Provider", provider);
+        m.Headers.Add("Idempotency-Key", key);
+        return m;
+    }
+
+    private static async Task AssertConsistentAsync(NpgsqlConnection c, Run log)
+    {
+        var problems = new List<string>(log.Unexpected.Take(10));
+
+        // 1. Every accepted input is in exactly one instance: its key is stored once, for the instance the client was told.
+        var commands = (await c.QueryAsync<(string Key, string Reference)>("SELECT idempotency_key, reference FROM commands")).ToDictionary(x => x.Key, x => x.Reference);
+        foreach (var a in log.Accepted)
+            if (!commands.TryGetValue(a.StoredKey, out var reference)) problems.Add($"accepted {a.Kind} {a.StoredKey} has no stored command");
+            else if (reference != a.Reference) problems.Add($"accepted {a.Kind} {a.StoredKey} is stored for {reference}, not {a.Reference}");
+        foreach (var key in log.RefusedKeys)
+            if (commands.ContainsKey(key)) problems.Add($"refused {key} was stored");
+        var raised = log.Accepted.Where(a => a.Kind == "raise").ToList();
+        var instances = (await c.QueryAsync<string>("SELECT reference FROM instances")).ToHashSet();
+        if (raised.Select(a => a.Reference).Distinct().Count() != raised.Count) problems.Add("two accepted referrals were told the same reference");
+        if (instances.Count != raised.Count) problems.Add($"{instances.Count} instances for {raised.Count} accepted referrals");
+        foreach (var a in raised) if (!instances.Contains(a.Reference)) problems.Add($"accepted referral {a.Reference} is missing");
+
+        // 2. The timeline repeats nothing a timer or an input decides once (events table).
+        var events = (await c.QueryAsync<(string Reference, string Type, string Data)>("SELECT reference, type, data FROM events")).ToList();
+        foreach (var g in events.GroupBy(e => e.Reference))
+        {
+            void Once(string type, Func<string, string>? by = null)
+            {
+                foreach (var dup in g.Where(e => e.Type == type).GroupBy(e => by?.Invoke(e.Data) ?? "").Where(d => d.Count() > 1))
+                    problems.Add($"{g.Key}: {type} {dup.Key} recorded {dup.Count()} times");
+            }
+            string Round(string data) => JsonDocument.Parse(data).RootElement.GetProperty("round").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture);
+            string Provider(string data) => JsonDocument.Parse(data).RootElement.GetProperty("providerId").GetString()!;
+            Once("ReferralRaised");
+            Once("OffersSent", Round);
+            Once("RemindersSent", Round);
+            Once("BrokerageAlerted");
+            Once("NoProviderFound");
+            Once("PackageAwarded");
+            Once("DischargeOverdue");
+            Once("Discharged");
+            Once("CarePlanRevisionOverdue");
+            Once("ReferralClosed");
+            foreach (var dup in g.Where(e => e.Type is "OfferAccepted" or "OfferDeclined").GroupBy(e => Provider(e.Data)).Where(d => d.Count() > 1))
+                problems.Add($"{g.Key}: {dup.Key} answered {dup.Count()} times");
+        }
+        foreach (var a in log.Accepted.Where(a => a.Kind == "response"))
+            if (!events.Any(e => e.Reference == a.Reference && e.Type is "OfferAccepted" or "OfferDeclined" && e.Data.Contains($"\"{a.ProviderId}\"", StringComparison.Ordinal)))
+                problems.Add($"accepted response of {a.ProviderId} to {a.Reference} is not in its timeline");
+
+        // 3. Every timer fired exactly once (the audit trigger saw each set, fire, cancel and replacement).
+        var pending = (await c.QueryAsync<string>("SELECT id FROM timers")).ToHashSet();
+        var (timerProblems, fired) = ProcessTestKit.CheckTimerAudit(await ProcessTestKit.TimerAuditAsync(c), pending, ProcessTestKit.NowTicks);
+        problems.AddRange(timerProblems);
+        if (fired == 0) problems.Add("no timer fired: the policy windows did not come due");
+
+        // 4. Every message is sent and recorded once; nothing is stuck.
+        var outbox = (await c.QueryAsync<(string Id, int Status, int Attempts, string? Provider)>("SELECT id, status, attempts, provider FROM outbox")).ToList();
+        if (outbox.Count == 0) problems.Add("no messages");
+        if (outbox.Select(o => o.Id).Distinct().Count() != outbox.Count) problems.Add("an outbox id is recorded twice");
+        foreach (var o in outbox.Where(o => o.Status != 2 || o.Attempts < 1 || o.Provider is null)) problems.Add($"message {o.Id}: status {o.Status}, attempts {o.Attempts}");
+        var leases = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM timers WHERE lease_until IS NOT NULL AND due_at <= @now", new { now = ProcessTestKit.NowTicks });
+        if (leases > 0) problems.Add($"{leases} due timers still claimed");
+        var overdue = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM instances WHERE next_due_at IS NOT NULL AND next_due_at <= @now", new { now = ProcessTestKit.NowTicks });
+        if (overdue > 0) problems.Add($"{overdue} instances overdue after settling");
+
+        Assert.True(problems.Count == 0, $"{problems.Count} problems:\n{string.Join("\n", problems.Take(30))}");
+    }
+}
