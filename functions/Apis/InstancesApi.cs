@@ -32,7 +32,8 @@ public static class InstancesApi
         var api = app.MapGroup("/api/instances").RequireAuthorization(Policies.Staff).WithTags("Instances");
         api.MapGet("/", ListAsync);
         api.MapGet("/{reference}", GetAsync);
-        api.MapPost("/{reference}/cancel", CancelAsync);
+        // Operators cancel (DESIGN: "operators can ... cancel"): brokerage and administrators.
+        api.MapPost("/{reference}/cancel", CancelAsync).RequireAuthorization(p => p.RequireRole(Extensions.WebPages.OperatorRoles));
         return app;
     }
 

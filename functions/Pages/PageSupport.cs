@@ -102,8 +102,8 @@ public abstract class CareWorkflowsPage : PageModel
     }
 
     /// <summary>aria-describedby for an input: its hint and its error, when present.</summary>
-    public string Describe(string key, bool hint = false) =>
-        string.Join(' ', new[] { hint ? PageText.FieldId(key) + "-hint" : null, HasError(key) ? PageText.FieldId(key) + "-error" : null }.Where(x => x is not null));
+    public string? Describe(string key, bool hint = false) =>
+        string.Join(' ', new[] { hint ? PageText.FieldId(key) + "-hint" : null, HasError(key) ? PageText.FieldId(key) + "-error" : null }.Where(x => x is not null)) is { Length: > 0 } s ? s : null;
 }
 
 /// <summary>
