@@ -135,3 +135,6 @@ public static class ProviderScope
         Policies.StaffRoles.Contains(actor.Role)
         || (actor.Role == Roles.Provider && actor.ProviderId is { Length: > 0 } own && ProvidersOf(row, runtime).Contains(own));
 }
+
+/// <summary>One labelled input for the _TextField partial; Key is the API's field name (errors are keyed by it).</summary>
+public sealed record TextField(string Key, string Name, string Label, string? Value, string Type = "text", string? Hint = null, string? Css = null);
