@@ -137,4 +137,4 @@ public static class ProviderScope
 }
 
 /// <summary>One labelled input for the _TextField partial; Key is the API's field name (errors are keyed by it).</summary>
-public sealed record TextField(string Key, string Name, string Label, string? Value, string Type = "text", string? Hint = null, string? Css = null);
+public sealed record TextField(CareWorkflowsPage Form, string Key, string Name, string Label, string? Value, string Type = "text", string? Hint = null, string? Css = null);
