@@ -52,11 +52,13 @@ public sealed class IndexModel(IWorkflowStore store, WorkflowRuntime runtime, IC
         if (Type is { Length: > 0 } && !runtime.Registry.TryGet(Type, out _)) Type = null;
         var rows = await store.ListInstancesAsync(new InstanceFilter(Type: Type is { Length: > 0 } ? Type : null,
             Status: Status is { Length: > 0 } ? Status : null, Completed: false, Limit: 1000), Now, ct);
+        var asks = await Deadlines.EarliestAskDeadlinesAsync(store, ct);
         var all = rows.Select(r =>
         {
+            var due = Deadlines.Next(r, asks);
             var state = runtime.DeserializeState(r);
             var patch = state is D2AState d ? d.Referral?.Patch : null;
-            return new Row(r.Reference, r.Type, r.Status, r.Summary, patch, ProviderScope.ProvidersOf(r, runtime), r.NextDueAt, r.NextDueAt <= Now);
+            return new Row(r.Reference, r.Type, r.Status, r.Summary, patch, ProviderScope.ProvidersOf(r, runtime), due, due <= Now);
         }).ToList();
         Patches = all.Select(r => r.Patch).OfType<string>().Distinct().Order().ToList();
         ProviderIds = all.SelectMany(r => r.Providers).Distinct().Order().ToList();

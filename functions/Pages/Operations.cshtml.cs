@@ -16,7 +16,7 @@ public sealed class OperationsModel(IWorkflowStore store, IClock clock, RuntimeE
 {
     public Instant Now { get; private set; }
     public IReadOnlyList<OutboxMessage> Failed { get; private set; } = [];
-    public IReadOnlyList<InstanceRow> Overdue { get; private set; } = [];
+    public IReadOnlyList<(InstanceRow Row, Instant Due)> Overdue { get; private set; } = [];
     public CalendarStatus Calendar { get; private set; } = null!;
     public Simulator? Simulator => services.GetService<Simulator>();
     [TempData] public string? Notice { get; set; }
@@ -68,7 +68,11 @@ public sealed class OperationsModel(IWorkflowStore store, IClock clock, RuntimeE
     {
         Now = clock.GetCurrentInstant();
         Failed = await MessagesApi.FailedAsync(store, null, ct);
-        Overdue = await store.ListInstancesAsync(new InstanceFilter(Overdue: true, Completed: false, Limit: 500), Now, ct);
+        // Overdue: a timer past due and not yet fired, or an ask whose deadline has passed unanswered.
+        var asks = await Deadlines.EarliestAskDeadlinesAsync(store, ct);
+        var open = await store.ListInstancesAsync(new InstanceFilter(Completed: false, Limit: 5000), Now, ct);
+        Overdue = open.Select(r => (Row: r, Due: Deadlines.Next(r, asks))).Where(x => x.Due <= Now)
+            .Select(x => (x.Row, x.Due!.Value)).OrderBy(x => x.Item2).ToList();
         Calendar = await CalendarApi.ReadStatusAsync(env, store, clock, ct);
     }
 }

@@ -138,3 +138,17 @@ public static class ProviderScope
 
 /// <summary>One labelled input for the _TextField partial; Key is the API's field name (errors are keyed by it).</summary>
 public sealed record TextField(CareWorkflowsPage Form, string Key, string Name, string Label, string? Value, string Type = "text", string? Hint = null, string? Css = null);
+
+/// <summary>
+/// Deadlines as people mean them: the earliest of an instance's next timer and its open asks' deadlines. An ask whose
+/// deadline has passed stays overdue until answered, even after the timer that marked it has fired and escalated.
+/// </summary>
+public static class Deadlines
+{
+    public static async Task<Dictionary<string, Instant>> EarliestAskDeadlinesAsync(IWorkflowStore store, CancellationToken ct) =>
+        (await store.FindAsksAsync(ct: ct)).Where(a => a.Ask.Deadline is not null)
+            .GroupBy(a => a.Reference).ToDictionary(g => g.Key, g => g.Min(a => a.Ask.Deadline!.Value));
+
+    public static Instant? Next(InstanceRow row, IReadOnlyDictionary<string, Instant> asks) =>
+        asks.TryGetValue(row.Reference, out var ask) && (row.NextDueAt is null || ask < row.NextDueAt) ? ask : row.NextDueAt;
+}

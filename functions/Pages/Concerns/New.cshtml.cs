@@ -31,7 +31,6 @@ public sealed class NewModel(WorkflowRuntime runtime, IProviderDirectory directo
         Providers = (await directory.ListProvidersAsync(ct)).OrderBy(p => p.Name).ToList();
         var c = new RequestChecks();
         var provider = Providers.FirstOrDefault(p => p.Id == ProviderId);
-        if (provider is null) c.Add("providerId", "Choose the provider the concern is about.");
         int? days = null;
         if (!string.IsNullOrWhiteSpace(ResponseWorkingDays))
         {
@@ -39,7 +38,14 @@ public sealed class NewModel(WorkflowRuntime runtime, IProviderDirectory directo
             else c.Add("responseWorkingDays", "Enter the working days as a whole number, or leave it empty for the standard time.");
         }
         var input = QualityConcernsApi.RaiseInput(new RaiseConcernRequest(provider?.Id ?? ProviderId, provider?.Name ?? "-", provider?.Email ?? "x@example.org", Concern, days), c);
-        if (provider is null || !c.Ok) { AddErrors(c.Errors); Response.StatusCode = 422; return Page(); }
+        if (provider is null || !c.Ok)
+        {
+            var errors = c.Errors;
+            if (provider is null) errors["providerId"] = ["Choose the provider the concern is about."];
+            AddErrors(errors);
+            Response.StatusCode = 422;
+            return Page();
+        }
         var key = FormId is { Length: > 0 and <= 64 } id ? $"{Actor.Id}:qc-page:{id}" : null;
         var outcome = await runtime.StartAsync("QC", input, Actor, key, ct);
         if (outcome.Kind is OutcomeKind.Applied or OutcomeKind.Replayed)
