@@ -36,11 +36,11 @@ public sealed class DetailsModel(IWorkflowStore store, WorkflowRuntime runtime, 
         ? a.Ask.RecipientRole == Roles.Provider && a.Ask.RecipientId == Actor.ProviderId
         : a.Ask.RecipientRole == Actor.Role);
 
-    public async Task<IActionResult> OnGetAsync(string reference, CancellationToken ct) =>
+    public async Task<IActionResult> OnGetAsync(string? reference, CancellationToken ct) =>
         await LoadAsync(reference, ct) ? Page() : NotFound();
 
     /// <summary>Answers an open ask, as a signed link would: the definition parses the fields into its input.</summary>
-    public async Task<IActionResult> OnPostAnswerAsync(string reference, string? action, CancellationToken ct)
+    public async Task<IActionResult> OnPostAnswerAsync(string? reference, string? action, CancellationToken ct)
     {
         if (!await LoadAsync(reference, ct)) return NotFound();
         var ask = MyAsks.FirstOrDefault(a => a.Ask.Action == action);
@@ -59,7 +59,7 @@ public sealed class DetailsModel(IWorkflowStore store, WorkflowRuntime runtime, 
         return await ApplyAsync(parsed.Input, $"Your answer ({action}) is recorded.", ct);
     }
 
-    public async Task<IActionResult> OnPostCancelAsync(string reference, string? reason, CancellationToken ct)
+    public async Task<IActionResult> OnPostCancelAsync(string? reference, string? reason, CancellationToken ct)
     {
         if (!await LoadAsync(reference, ct)) return NotFound();
         if (!Actor.IsIn(WebPages.OperatorRoles)) return Refused(403, "Only brokerage and administrators cancel instances.");
@@ -68,7 +68,7 @@ public sealed class DetailsModel(IWorkflowStore store, WorkflowRuntime runtime, 
         return await AfterAsync(outcome, "The instance is cancelled.", ct);
     }
 
-    public async Task<IActionResult> OnPostConcernDecisionAsync(string reference, string? outcome, string? reason, CancellationToken ct)
+    public async Task<IActionResult> OnPostConcernDecisionAsync(string? reference, string? outcome, string? reason, CancellationToken ct)
     {
         if (!await LoadAsync(reference, ct)) return NotFound();
         if (Row.Type != "QC") return NotFound();
@@ -78,7 +78,7 @@ public sealed class DetailsModel(IWorkflowStore store, WorkflowRuntime runtime, 
         return await ApplyAsync(input, "The decision is recorded.", ct);
     }
 
-    public async Task<IActionResult> OnPostCloseIncidentAsync(string reference, string? reason, CancellationToken ct)
+    public async Task<IActionResult> OnPostCloseIncidentAsync(string? reference, string? reason, CancellationToken ct)
     {
         if (!await LoadAsync(reference, ct)) return NotFound();
         if (Row.Type != "SI") return NotFound();
@@ -119,9 +119,9 @@ public sealed class DetailsModel(IWorkflowStore store, WorkflowRuntime runtime, 
         return Page();
     }
 
-    private async Task<bool> LoadAsync(string reference, CancellationToken ct)
+    private async Task<bool> LoadAsync(string? reference, CancellationToken ct)
     {
-        var r = reference.Trim().ToUpperInvariant();
+        var r = (reference ?? "").Trim().ToUpperInvariant();
         if (!References.IsWellFormed(r)) return false;
         var row = await store.LoadAsync(r, ct);
         // Someone who may not see an instance is told it does not exist (no probing other providers' references).
