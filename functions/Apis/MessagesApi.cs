@@ -8,6 +8,14 @@ namespace CareWorkflows.Functions.Apis;
 
 public sealed record MessageRetried(Guid Id, string Reference, string Status);
 
+/// <summary>A failed message as operators see it: which instance, to whom, why it failed (no body: it may hold personal data).</summary>
+public sealed record FailedMessageView(Guid Id, string Reference, string Channel, string To, string Purpose, string Subject, int Attempts, Instant CreatedAt,
+    string? Provider, string? LastError, string? DeliveryStatus)
+{
+    public static FailedMessageView From(OutboxMessage m) => new(m.Id, m.Reference, m.Channel.ToString().ToLowerInvariant(), m.To, m.Purpose, m.Subject,
+        m.Attempts, m.CreatedAt, m.Provider, m.LastError, m.DeliveryStatus);
+}
+
 /// <summary>
 /// Operators' view of messages that could not be delivered (DESIGN: "retry a failed message"). A retry puts the
 /// message back to pending with its attempts reset; the dispatcher sends it on its next pass with the same outbox id
@@ -23,8 +31,8 @@ public static class MessagesApi
         return app;
     }
 
-    private static async Task<Ok<List<MessageView>>> ListFailedAsync(string? reference, IWorkflowStore store, CancellationToken ct) =>
-        TypedResults.Ok((await FailedAsync(store, reference, ct)).Select(MessageView.From).ToList());
+    private static async Task<Ok<List<FailedMessageView>>> ListFailedAsync(string? reference, IWorkflowStore store, CancellationToken ct) =>
+        TypedResults.Ok((await FailedAsync(store, reference, ct)).Select(FailedMessageView.From).ToList());
 
     public static Task<IReadOnlyList<OutboxMessage>> FailedAsync(IWorkflowStore store, string? reference, CancellationToken ct) =>
         store.GetMessagesAsync(reference: reference?.Trim().ToUpperInvariant(), status: OutboxStatus.Failed, limit: 500, ct: ct);
