@@ -10,6 +10,7 @@ await app.UseCareWorkflowsAsync();
 
 app.MapHealthApi();
 app.MapInstancesApi();
+app.MapMessagesApi();
 app.MapSimulationApi();
 app.MapDevOutboxApi();
 app.MapLinksApi();

@@ -34,4 +34,6 @@ set -e
 total=$(grep -Eo 'succeeded: [0-9]+' /tmp/careworkflows-test-output.txt | awk '{s+=$2} END {print s+0}')
 failed=$(grep -Eo 'failed: [0-9]+' /tmp/careworkflows-test-output.txt | awk '{s+=$2} END {print s+0}')
 echo "${total} passed, ${failed} failed"
+shots=tests/CareWorkflows.BrowserTests/bin/Release/net10.0/TestResults/screenshots
+[ -d "$shots" ] && echo "Browser screenshots: $shots ($(ls "$shots" | wc -l) files)"
 exit $status

@@ -50,7 +50,11 @@ public static class CalendarApi
         return app;
     }
 
-    private static async Task<Ok<CalendarStatus>> GetStatusAsync(RuntimeEnvironment env, IWorkflowStore store, IClock clock, CancellationToken ct)
+    private static async Task<Ok<CalendarStatus>> GetStatusAsync(RuntimeEnvironment env, IWorkflowStore store, IClock clock, CancellationToken ct) =>
+        TypedResults.Ok(await ReadStatusAsync(env, store, clock, ct));
+
+    /// <summary>The calendar's status (shared with the operations page).</summary>
+    public static async Task<CalendarStatus> ReadStatusAsync(RuntimeEnvironment env, IWorkflowStore store, IClock clock, CancellationToken ct)
     {
         var calendar = env.Calendar;
         var now = clock.GetCurrentInstant();
@@ -75,9 +79,9 @@ public static class CalendarApi
         if (held.Count > 0) warnings.Add($"{held.Count} timer(s) are held until data covering their dates is loaded.");
         if (refused.Count > 0) warnings.Add($"{refused.Count} request(s) were refused because their deadlines fell beyond the data.");
         var upcoming = calendar.Holidays.Where(d => d >= today).Order().Take(10).Select(d => d.ToString("yyyy-MM-dd ddd", null)).ToList();
-        return TypedResults.Ok(new CalendarStatus(warnings.Count == 0 ? "ok" : "attention", warnings, source, loadedAt, loadedBy,
+        return new CalendarStatus(warnings.Count == 0 ? "ok" : "attention", warnings, source, loadedAt, loadedBy,
             calendar.CoveredFrom.ToString("yyyy-MM-dd", null), calendar.CoveredTo.ToString("yyyy-MM-dd", null), daysLeft,
-            calendar.EndOfDay.ToString("HH:mm:ss.fff", null), upcoming, held, refused));
+            calendar.EndOfDay.ToString("HH:mm:ss.fff", null), upcoming, held, refused);
     }
 
     private static async Task<Results<Ok<CalendarLoaded>, ProblemHttpResult>> LoadAsync(HttpContext http, RuntimeEnvironment env, IWorkflowStore store, IClock clock,

@@ -17,7 +17,7 @@ public static class DevOutboxApi
         {
             var messages = await store.GetMessagesAsync(reference?.ToUpperInvariant(), to, provider: "Dev", status: OutboxStatus.Sent, limit: 5000, ct: ct);
             return TypedResults.Ok(messages.Select(m => new DevMessage(m.Id, m.Channel.ToString().ToLowerInvariant(), m.To, m.Subject, m.Body, m.Links, m.CreatedAt, m.Reference, m.Purpose)).ToList());
-        }).RequireAuthorization(Policies.Authenticated).WithTags("Dev");
+        }).RequireAuthorization(Policies.Staff).WithTags("Dev"); // staff only: the kept messages hold every provider's signed links
         return app;
     }
 }

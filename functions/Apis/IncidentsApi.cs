@@ -47,16 +47,11 @@ public static class IncidentsApi
         return app;
     }
 
-    private static async Task<Results<Created<IncidentReportAccepted>, ProblemHttpResult>> ReportAsync(
-        IncidentReportRequest? body, HttpContext http, WorkflowRuntime runtime, CancellationToken ct)
+    /// <summary>The initial report as an input; field errors go to <paramref name="c"/> (shared with the page form).</summary>
+    public static SeriousIncident.Report ReportInput(IncidentReportRequest body, string providerId, RequestChecks c)
     {
-        var actor = http.User.ToActor();
-        if (actor.Role != Roles.Provider || string.IsNullOrEmpty(actor.ProviderId))
-            return Problems.Forbidden("Serious incidents are reported by a provider user (with a provider id).");
-        if (body is null) return Problems.BadRequest("A JSON body is required.");
-        var c = new RequestChecks();
         var category = c.Enum<IncidentCategory>("category", body.Category);
-        var report = new SeriousIncident.Report(
+        return new SeriousIncident.Report(
             category ?? default,
             c.Instant("occurredAt", body.OccurredAt),
             c.Instant("becameAwareAt", body.BecameAwareAt),
@@ -69,10 +64,21 @@ public static class IncidentsApi
             c.Text("serviceUserGroup", body.ServiceUserGroup, 200),
             c.Text("serviceUserId", body.ServiceUserId, 100),
             c.OptionalText("serviceUserName", body.ServiceUserName, 200),
-            actor.ProviderId,
+            providerId,
             // The provider's name and contact come with the report until the provider directory serves them.
             c.Text("providerName", body.ProviderName, 200),
             c.Email("contactEmail", body.ContactEmail));
+    }
+
+    private static async Task<Results<Created<IncidentReportAccepted>, ProblemHttpResult>> ReportAsync(
+        IncidentReportRequest? body, HttpContext http, WorkflowRuntime runtime, CancellationToken ct)
+    {
+        var actor = http.User.ToActor();
+        if (actor.Role != Roles.Provider || string.IsNullOrEmpty(actor.ProviderId))
+            return Problems.Forbidden("Serious incidents are reported by a provider user (with a provider id).");
+        if (body is null) return Problems.BadRequest("A JSON body is required.");
+        var c = new RequestChecks();
+        var report = ReportInput(body, actor.ProviderId, c);
         if (!c.Ok) return Problems.Validation(c.Errors);
 
         var outcome = await runtime.StartAsync("SI", report, actor, RequestChecks.IdempotencyKey(http, actor), ct);

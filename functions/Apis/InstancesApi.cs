@@ -32,7 +32,8 @@ public static class InstancesApi
         var api = app.MapGroup("/api/instances").RequireAuthorization(Policies.Staff).WithTags("Instances");
         api.MapGet("/", ListAsync);
         api.MapGet("/{reference}", GetAsync);
-        api.MapPost("/{reference}/cancel", CancelAsync);
+        // Operators cancel (DESIGN: "operators can ... cancel"): brokerage and administrators.
+        api.MapPost("/{reference}/cancel", CancelAsync).RequireAuthorization(p => p.RequireRole(Extensions.WebPages.OperatorRoles));
         return app;
     }
 
@@ -79,13 +80,16 @@ public static class InstancesApi
             messages.Select(MessageView.From).ToList());
     }
 
+    /// <summary>Why a cancellation reason is refused, or null when it will do (shared with the instance page).</summary>
+    public static string? CancelReasonError(string? reason) =>
+        string.IsNullOrWhiteSpace(reason) ? "A reason is required to cancel an instance."
+        : reason.Length > 2000 ? "The reason is longer than 2,000 characters." : null;
+
     private static async Task<Results<Ok<TransitionOutcome>, ProblemHttpResult>> CancelAsync(
         string reference, CancelRequest? body, HttpContext http, WorkflowRuntime runtime, CancellationToken ct)
     {
-        if (body?.Reason is not { Length: > 0 } reason || string.IsNullOrWhiteSpace(reason))
-            return Problems.Unprocessable("A reason is required to cancel an instance.");
-        if (reason.Length > 2000) return Problems.Unprocessable("The reason is longer than 2,000 characters.");
-        var outcome = await runtime.CancelAsync(reference.ToUpperInvariant(), reason.Trim(), http.User.ToActor(), ct);
+        if (CancelReasonError(body?.Reason) is { } error) return Problems.Unprocessable(error);
+        var outcome = await runtime.CancelAsync(reference.ToUpperInvariant(), body!.Reason!.Trim(), http.User.ToActor(), ct);
         return Problems.For(outcome) is { } p ? p : TypedResults.Ok(outcome);
     }
 }

@@ -36,7 +36,7 @@ public static class LinksApi
         body.Append($"<form method=\"post\" action=\"/l/{H(token)}\">");
         foreach (var f in a.Fields ?? [])
         {
-            body.Append($"<div class=\"field\"><label for=\"{H(f.Name)}\">{H(f.Label)}</label>");
+            body.Append($"<div class=\"field\"><label for=\"{H(f.Name)}\">{H(f.Label)}{(f.Required ? "" : " (optional)")}</label>");
             if (f.Hint is not null) body.Append($"<div class=\"hint\" id=\"{H(f.Name)}-hint\">{H(f.Hint)}</div>");
             var type = f.Kind is "time" or "date" or "datetime-local" or "number" ? f.Kind : "text";
             if (f.Kind == "textarea")
@@ -132,14 +132,13 @@ public static class LinksApi
     {
         http.Response.Headers["Cache-Control"] = "no-store";
         http.Response.Headers["Referrer-Policy"] = "no-referrer";
+        // The same look as the staff pages (one stylesheet, no inline style: the CSP allows none).
         var html = $$"""
             <!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>{{H(title)}} – CareWorkflows</title>
-            <style>body{font-family:Arial,sans-serif;font-size:19px;line-height:1.4;margin:0;color:#0b0c0c}header{background:#0b0c0c;color:#fff;padding:12px 20px;font-weight:bold}
-            main{max-width:640px;margin:20px auto;padding:0 20px}.button{background:#00703c;color:#fff;border:0;padding:12px 20px;font-size:19px;min-height:44px;cursor:pointer}
-            .button:focus{outline:3px solid #fd0;}.field{margin:16px 0}label{display:block;font-weight:bold}.hint{color:#505a5f}input,textarea{font-size:19px;padding:6px;border:2px solid #0b0c0c;width:100%;max-width:400px}
-            .lead{font-size:22px}</style></head>
-            <body><header>CareWorkflows</header><main><h1>{{H(title)}}</h1>{{bodyHtml}}</main></body></html>
+            <title>{{H(title)}} – CareWorkflows</title><link rel="stylesheet" href="/css/site.css"></head>
+            <body><a href="#main" class="skip-link">Skip to main content</a>
+            <header class="header"><div class="header__inner"><span class="header__title">CareWorkflows</span></div></header>
+            <main id="main" tabindex="-1">{{(status >= 400 ? "<div class=\"notice notice--warning\" role=\"alert\">" : "")}}<h1>{{H(title)}}</h1>{{bodyHtml}}{{(status >= 400 ? "</div>" : "")}}</main></body></html>
             """;
         return Results.Content(html, "text/html; charset=utf-8", Encoding.UTF8, status);
     }

@@ -39,6 +39,16 @@ public static class QualityConcernsApi
     public static (string Id, string Name, string Email) ProviderContact(RaiseConcernRequest body, RequestChecks c) =>
         (c.Text("providerId", body.ProviderId, 100), c.Text("providerName", body.ProviderName, 200), c.Email("providerEmail", body.ProviderEmail));
 
+    /// <summary>The start input for a concern; field errors go to <paramref name="c"/> (shared with the page form).</summary>
+    public static QualityConcern.Raise RaiseInput(RaiseConcernRequest body, RequestChecks c)
+    {
+        var provider = ProviderContact(body, c);
+        var concern = c.Text("concern", body.Concern);
+        if (body.ResponseWorkingDays is < 1 or > QualityConcern.MaxWorkingDays)
+            c.Add("responseWorkingDays", $"responseWorkingDays must be between 1 and {QualityConcern.MaxWorkingDays}.");
+        return new QualityConcern.Raise(provider.Id, provider.Name, provider.Email, concern, body.ResponseWorkingDays);
+    }
+
     private static async Task<Results<Created<ConcernRaisedView>, ProblemHttpResult>> RaiseAsync(RaiseConcernRequest? body, HttpContext http, WorkflowRuntime runtime,
         CancellationToken ct)
     {
@@ -46,13 +56,9 @@ public static class QualityConcernsApi
         if (!actor.IsIn(QualityConcern.CouncilRoles)) return Problems.Forbidden("Only the Quality Assurance team can raise a quality concern.");
         if (body is null) return Problems.BadRequest("A JSON body is required.");
         var c = new RequestChecks();
-        var provider = ProviderContact(body, c);
-        var concern = c.Text("concern", body.Concern);
-        if (body.ResponseWorkingDays is < 1 or > QualityConcern.MaxWorkingDays)
-            c.Add("responseWorkingDays", $"responseWorkingDays must be between 1 and {QualityConcern.MaxWorkingDays}.");
+        var input = RaiseInput(body, c);
         if (!c.Ok) return Problems.Validation(c.Errors);
-        var outcome = await runtime.StartAsync("QC", new QualityConcern.Raise(provider.Id, provider.Name, provider.Email, concern, body.ResponseWorkingDays),
-            actor, RequestChecks.IdempotencyKey(http, actor), ct);
+        var outcome = await runtime.StartAsync("QC", input, actor, RequestChecks.IdempotencyKey(http, actor), ct);
         if (Problems.For(outcome) is { } p) return p;
         var state = (QualityConcern.State)runtime.DeserializeState((await runtime.Store.LoadAsync(outcome.Reference!, ct))!);
         return TypedResults.Created($"/api/instances/{outcome.Reference}", new ConcernRaisedView(outcome.Reference!, outcome.Status!, state.DueAt, WorkflowContext.Local(state.DueAt)));
@@ -91,6 +97,12 @@ public static class QualityConcernsApi
         WorkflowRuntime runtime, CancellationToken ct)
     {
         var c = new RequestChecks();
+        return ApplyAsync(reference, c, DecisionInput(body, c), http, runtime, ct);
+    }
+
+    /// <summary>QA's decision as an input; field errors go to <paramref name="c"/> (shared with the instance page).</summary>
+    public static QualityConcern.RecordDecision DecisionInput(ConcernDecisionRequest? body, RequestChecks c)
+    {
         var names = new List<string?>();
         if (body?.Outcome is not null) names.Add(body.Outcome);
         if (body?.Outcomes is not null) names.AddRange(body.Outcomes);
@@ -98,7 +110,7 @@ public static class QualityConcernsApi
         if (names.Count == 0) c.Add("outcome", "outcome is required: Accepted, ActionPlanRequired, DefaultNotice or SafeguardingReferral.");
         foreach (var n in names) if (c.Enum<ConcernOutcome>("outcome", n) is { } o) outcomes.Add(o);
         var reason = c.Text("reason", body?.Reason);
-        return ApplyAsync(reference, c, new QualityConcern.RecordDecision(outcomes, reason, body?.ActionPlanWorkingDays), http, runtime, ct);
+        return new QualityConcern.RecordDecision(outcomes, reason, body?.ActionPlanWorkingDays);
     }
 
     private static async Task<Results<Ok<WorkflowStep>, ProblemHttpResult>> ApplyAsync(string reference, RequestChecks c, WorkflowInput input, HttpContext http,

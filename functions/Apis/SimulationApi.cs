@@ -16,7 +16,7 @@ public static class SimulationApi
     public static WebApplication MapSimulationApi(this WebApplication app)
     {
         if (app.Services.GetService<Simulator>() is null) return app;
-        var api = app.MapGroup("/api/simulation").RequireAuthorization(Policies.Authenticated).WithTags("Simulation");
+        var api = app.MapGroup("/api/simulation").RequireAuthorization(Policies.Staff).WithTags("Simulation");
         api.MapGet("/clock", (SimulationClock clock) => TypedResults.Ok(View(clock.GetCurrentInstant())));
         api.MapPost("/clock", SetAsync);
         api.MapPost("/advance", AdvanceAsync);

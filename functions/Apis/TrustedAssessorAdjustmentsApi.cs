@@ -99,6 +99,23 @@ public static class TrustedAssessorAdjustmentsApi
         if (actor.Role != Roles.Provider || actor.ProviderId is null)
             return Problems.Forbidden("Only a provider user (with a provider id) may propose a trusted-assessor adjustment.");
         if (body is null) return Problems.BadRequest("A JSON body is required.");
+        var r = await ProposeAdjustmentAsync(body, actor, IdempotencyKey(http), runtime, directory, ct);
+        if (r.Errors is not null) return Problems.Validation(r.Errors);
+        if (r.Refusal is { } no) return TypedResults.Problem(statusCode: no.Status, title: no.Title, detail: no.Detail);
+        var view = (await LoadAsync(r.Reference!, runtime, ct))!;
+        return r.Created ? TypedResults.Created($"/api/ta-adjustments/{r.Reference}", view) : TypedResults.Ok(view);
+    }
+
+    /// <summary>What a proposal came to: a reference (Created when new), field errors, or a refusal (status and detail).</summary>
+    public sealed record ProposeResult(string? Reference, bool Created, IDictionary<string, string[]>? Errors, (int Status, string Title, string Detail)? Refusal);
+
+    /// <summary>
+    /// Checks and starts a proposal (shared by the API and the provider's page): registry facts for the package and the
+    /// assessor, one open adjustment per package, then the workflow decides.
+    /// </summary>
+    public static async Task<ProposeResult> ProposeAdjustmentAsync(ProposeAdjustmentRequest body, Actor actor, string? key, WorkflowRuntime runtime,
+        ITrustedAssessorDirectory directory, CancellationToken ct)
+    {
         var errors = new Dictionary<string, string[]>();
         if (!TrustedAssessorsApi.ValidId(body.PackageId)) errors["packageId"] = ["packageId is required."];
         if (!TrustedAssessorsApi.ValidId(body.AssessorId)) errors["assessorId"] = ["assessorId is required."];
@@ -106,21 +123,20 @@ public static class TrustedAssessorAdjustmentsApi
         if (body.ProposedWeeklyHours is null) errors["proposedWeeklyHours"] = ["proposedWeeklyHours is required."];
         if (body.EffectiveDate is null) errors["effectiveDate"] = ["effectiveDate is required (yyyy-MM-dd)."];
         if (body.PersonAgreed is null) errors["personAgreed"] = ["personAgreed is required: the person (or representative) must agree (B 9.8)."];
-        if (errors.Count > 0) return Problems.Validation(errors);
+        if (errors.Count > 0) return new(null, false, errors, null);
 
         var package = await directory.GetPackageAsync(body.PackageId!, ct);
-        if (package is null) return Problems.Unprocessable($"There is no registered package {body.PackageId}.");
-        if (package.ProviderId != actor.ProviderId) return Problems.Forbidden($"{package.Id} is not delivered by {actor.ProviderId}.");
+        if (package is null) return new(null, false, null, (422, "The request is not valid", $"There is no registered package {body.PackageId}."));
+        if (package.ProviderId != actor.ProviderId) return new(null, false, null, (403, "Not allowed", $"{package.Id} is not delivered by {actor.ProviderId}."));
         var assessor = await directory.GetAssessorAsync(body.AssessorId!, ct);
-        if (assessor is null) return Problems.Unprocessable($"There is no registered trusted assessor {body.AssessorId}.");
+        if (assessor is null) return new(null, false, null, (422, "The request is not valid", $"There is no registered trusted assessor {body.AssessorId}."));
 
         // One adjustment at a time per package: the hours it works from must be the hours in effect.
         // (A retry with a used idempotency key skips this and gets the first answer back from StartAsync.)
-        var key = IdempotencyKey(http);
         var retry = key is not null && await runtime.Store.FindCommandResultAsync(key, ct) is not null;
         package = await PackageHours.RefreshAsync(package, runtime, directory, ct);
         if (!retry && package.AdjustmentReference is { } open && await runtime.Store.LoadAsync(open, ct) is { Completed: false })
-            return Problems.Conflict($"{package.Id} already has an open trusted-assessor adjustment ({open}); it must be closed first.");
+            return new(null, false, null, (409, "Not possible in the current state", $"{package.Id} already has an open trusted-assessor adjustment ({open}); it must be closed first."));
 
         var input = new TA.ProposeAdjustment(
             new TA.RegisteredPackage(package.Id, package.ProviderId, package.WeeklyHours, package.LowLevel, package.MovingAndHandling),
@@ -129,15 +145,16 @@ public static class TrustedAssessorAdjustmentsApi
             body.AgreedBy ?? "the person", body.Goals ?? "", body.Rationale ?? "", body.Evidence ?? "",
             body.TouchesMovingAndHandling ?? false, body.NeedsOtReview ?? false);
         var outcome = await runtime.StartAsync(TA.TypeName, input, actor, key, ct);
-        if (Problems.For(outcome) is { } problem) return problem;
+        if (outcome.Kind == OutcomeKind.NotFound) return new(null, false, null, (404, "Not found", $"There is no workflow instance {outcome.Reference}."));
+        if (outcome.Kind == OutcomeKind.Rejected) return new(null, false, null, ((int)outcome.Rejection!.Kind, outcome.Rejection.Title, outcome.Rejection.Detail));
+        if (outcome.Kind == OutcomeKind.Stale) return new(null, false, null, (409, "Not possible in the current state", "The instance moved on meanwhile."));
         var reference = outcome.Reference!;
         if (outcome.Kind == OutcomeKind.Applied)
         {
             var state = (TA.State)runtime.DeserializeState((await runtime.Store.LoadAsync(reference, ct))!);
             await directory.LinkPackageAdjustmentAsync(package.Id, reference, state.HoursInEffect, runtime.Clock.GetCurrentInstant(), ct);
         }
-        var view = (await LoadAsync(reference, runtime, ct))!;
-        return outcome.Kind == OutcomeKind.Applied ? TypedResults.Created($"/api/ta-adjustments/{reference}", view) : TypedResults.Ok(view);
+        return new(reference, outcome.Kind == OutcomeKind.Applied, null, null);
     }
 
     private static async Task<Results<Ok<AdjustmentView>, ProblemHttpResult>> GetAsync(string reference, HttpContext http, WorkflowRuntime runtime, CancellationToken ct)

@@ -37,6 +37,23 @@ public sealed class DemoAuthenticationHandler(IOptionsMonitor<AuthenticationSche
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName, ClaimTypes.Name, ClaimTypes.Role));
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
     }
+
+    /// <summary>APIs answer 401; pages send the browser to the local sign-in page.</summary>
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        if (SignInPaths.IsApi(Request)) return base.HandleChallengeAsync(properties);
+        Response.Redirect(SignInPaths.SignIn(Request));
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Which requests are API calls (401/403 problem answers) and which are pages (redirect to sign-in).</summary>
+public static class SignInPaths
+{
+    public static bool IsApi(HttpRequest r) =>
+        r.Path.StartsWithSegments("/api") || r.Path.StartsWithSegments("/webhooks") || r.Path.StartsWithSegments("/health") || r.Path.StartsWithSegments("/openapi");
+
+    public static string SignIn(HttpRequest r) => "/signin?returnUrl=" + Uri.EscapeDataString(r.PathBase + r.Path + r.QueryString);
 }
 
 public static class ActorClaims

@@ -36,6 +36,7 @@ public static class CareWorkflowsServices
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.ConfigureHttpJsonOptions(o => WorkflowJson.Configure(o.SerializerOptions));
         services.AddOpenApi();
+        services.AddCareWorkflowsPages();
 
         // ---- clock: the system clock, or the simulation clock when Simulation:Enabled (never in Production) ----
         var simulation = config.GetValue("Simulation:Enabled", false);
@@ -126,11 +127,14 @@ public static class CareWorkflowsServices
 
     public static async Task UseCareWorkflowsAsync(this WebApplication app)
     {
+        app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseStaticFiles();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapOpenApi();
+        app.MapRazorPages();
         await app.Services.GetRequiredService<IWorkflowStore>().MigrateAsync();
         await app.Services.LoadOperatorCalendarAsync();
     }

@@ -1,0 +1,60 @@
+using CareWorkflows.Definitions.Workflows;
+using CareWorkflows.Functions.Apis;
+using CareWorkflows.Runtime.Engine;
+using CareWorkflows.Runtime.Providers;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+
+namespace CareWorkflows.Functions.Pages.Concerns;
+
+/// <summary>
+/// Raise a quality concern with a provider (B 15.1). The provider is chosen from the directory, which supplies its
+/// name and email; the rest is checked by the API's own code (QualityConcernsApi.RaiseInput) and the workflow.
+/// </summary>
+[Authorize(Roles = "QualityAssurance,Admin")]
+public sealed class NewModel(WorkflowRuntime runtime, IProviderDirectory directory) : CareWorkflowsPage
+{
+    [BindProperty] public string? ProviderId { get; set; }
+    [BindProperty] public string? Concern { get; set; }
+    [BindProperty] public string? ResponseWorkingDays { get; set; }
+    [BindProperty] public string? FormId { get; set; }
+    public IReadOnlyList<ProviderRecord> Providers { get; private set; } = [];
+
+    public async Task OnGetAsync(CancellationToken ct)
+    {
+        Providers = (await directory.ListProvidersAsync(ct)).OrderBy(p => p.Name).ToList();
+        FormId = Guid.NewGuid().ToString("N");
+    }
+
+    public async Task<IActionResult> OnPostAsync(CancellationToken ct)
+    {
+        Providers = (await directory.ListProvidersAsync(ct)).OrderBy(p => p.Name).ToList();
+        var c = new RequestChecks();
+        var provider = Providers.FirstOrDefault(p => p.Id == ProviderId);
+        int? days = null;
+        if (!string.IsNullOrWhiteSpace(ResponseWorkingDays))
+        {
+            if (int.TryParse(ResponseWorkingDays.Trim(), out var d)) days = d;
+            else c.Add("responseWorkingDays", "Enter the working days as a whole number, or leave it empty for the standard time.");
+        }
+        var input = QualityConcernsApi.RaiseInput(new RaiseConcernRequest(provider?.Id ?? ProviderId, provider?.Name ?? "-", provider?.Email ?? "x@example.org", Concern, days), c);
+        if (provider is null || !c.Ok)
+        {
+            var errors = c.Errors;
+            if (provider is null) errors["providerId"] = ["Choose the provider the concern is about."];
+            AddErrors(errors);
+            Response.StatusCode = 422;
+            return Page();
+        }
+        var key = FormId is { Length: > 0 and <= 64 } id ? $"{Actor.Id}:qc-page:{id}" : null;
+        var outcome = await runtime.StartAsync("QC", input, Actor, key, ct);
+        if (outcome.Kind is OutcomeKind.Applied or OutcomeKind.Replayed)
+        {
+            TempData["Notice"] = $"Quality concern {outcome.Reference} is raised with {provider.Name}.";
+            return Redirect($"/instances/{outcome.Reference}");
+        }
+        ModelState.AddModelError("", outcome.Rejection?.Detail ?? "The concern could not be raised. Try again.");
+        Response.StatusCode = outcome.Rejection is { } r ? (int)r.Kind : 409;
+        return Page();
+    }
+}

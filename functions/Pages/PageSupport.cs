@@ -1,0 +1,154 @@
+using System.Net;
+using CareWorkflows.Definitions;
+using CareWorkflows.Definitions.Workflows;
+using CareWorkflows.Functions.Auth;
+using CareWorkflows.Runtime.Engine;
+using CareWorkflows.Runtime.Store;
+using Microsoft.AspNetCore.Html;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using NodaTime;
+
+namespace CareWorkflows.Functions.Pages;
+
+/// <summary>Words and times as people read them: Europe/London, plain English.</summary>
+public static class PageText
+{
+    public static string Local(Instant i) => WorkflowContext.Local(i);
+
+    /// <summary>"3 days 4 hours left" or "overdue by 2 hours".</summary>
+    public static string TimeLeft(Instant due, Instant now)
+    {
+        var d = due - now;
+        var span = d < Duration.Zero ? -d : d;
+        string text;
+        if (span < Duration.FromMinutes(1)) text = "less than a minute";
+        else if (span < Duration.FromHours(1)) text = Plural((int)span.TotalMinutes, "minute");
+        else if (span < Duration.FromDays(2)) text = Plural((int)span.TotalHours, "hour") + (span.Minutes > 0 && span < Duration.FromHours(6) ? " " + Plural(span.Minutes, "minute") : "");
+        else text = Plural(span.Days, "day") + (span.Hours > 0 ? " " + Plural(span.Hours, "hour") : "");
+        return d < Duration.Zero ? $"overdue by {text}" : $"{text} left";
+    }
+
+    private static string Plural(int n, string word) => $"{n} {word}{(n == 1 ? "" : "s")}";
+
+    public static string RoleName(string role) => role switch
+    {
+        Roles.DischargeTeam => "Discharge team",
+        Roles.Brokerage => "Brokerage",
+        Roles.CareManager => "Care manager",
+        Roles.SeniorCareManager => "Senior care manager",
+        Roles.QualityAssurance => "Quality assurance",
+        Roles.SafeguardingLead => "Safeguarding lead",
+        Roles.Provider => "Provider",
+        Roles.Admin => "Administrator",
+        Roles.System => "System",
+        _ => role,
+    };
+
+    public static string TypeName(string type) => type switch
+    {
+        "D2A" => "D2A referral",
+        "QC" => "Quality concern",
+        "SI" => "Serious incident",
+        "TA" => "Trusted-assessor adjustment",
+        _ => type,
+    };
+
+    /// <summary>"ProviderResponded" → "Provider responded".</summary>
+    public static string Words(string pascal)
+    {
+        if (string.IsNullOrEmpty(pascal)) return pascal;
+        var sb = new System.Text.StringBuilder();
+        for (var i = 0; i < pascal.Length; i++)
+        {
+            var ch = pascal[i];
+            if (i > 0 && char.IsUpper(ch) && !char.IsUpper(pascal[i - 1])) sb.Append(' ').Append(char.ToLowerInvariant(ch));
+            else sb.Append(ch);
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>The id of the input for a model-state key: "Input.Patient.Name" → "patient-name".</summary>
+    public static string FieldId(string key)
+    {
+        if (key.StartsWith("Input.", StringComparison.Ordinal)) key = key[6..];
+        return key.Replace('.', '-').Replace('[', '-').Replace("]", "").ToLowerInvariant();
+    }
+
+    public static string H(string? s) => WebUtility.HtmlEncode(s ?? "");
+}
+
+/// <summary>Base for the pages: the signed-in actor and field errors in the shape the APIs return (field → messages).</summary>
+public abstract class CareWorkflowsPage : PageModel
+{
+    public Actor Actor => User.ToActor();
+
+    /// <summary>Copies API-style field errors ("patient.dateOfBirth") onto the page's inputs.</summary>
+    public void AddErrors(IDictionary<string, string[]> errors)
+    {
+        foreach (var (field, messages) in errors)
+            foreach (var m in messages) ModelState.AddModelError(field, m);
+    }
+
+    public string FieldClass(string key) => HasError(key) ? "field field--error" : "field";
+
+    public bool HasError(string key) => ModelState.TryGetValue(key, out var e) && e.Errors.Count > 0;
+
+    /// <summary>The error message(s) for one field, shown above its input and linked from the summary.</summary>
+    public IHtmlContent ErrorFor(string key)
+    {
+        if (!ModelState.TryGetValue(key, out var e) || e.Errors.Count == 0) return HtmlString.Empty;
+        var text = string.Join(" ", e.Errors.Select(x => x.ErrorMessage));
+        return new HtmlString($"<p class=\"error-message\" id=\"{PageText.FieldId(key)}-error\"><span class=\"visually-hidden\">Error:</span> {PageText.H(text)}</p>");
+    }
+
+    /// <summary>aria-describedby for an input: its hint and its error, when present.</summary>
+    public string? Describe(string key, bool hint = false) =>
+        string.Join(' ', new[] { hint ? PageText.FieldId(key) + "-hint" : null, HasError(key) ? PageText.FieldId(key) + "-error" : null }.Where(x => x is not null)) is { Length: > 0 } s ? s : null;
+}
+
+/// <summary>
+/// Which providers an instance concerns. A provider user sees and acts only on instances that concern its own
+/// provider id: offers made to it, packages awarded to it, its incidents, concerns raised with it, its adjustments.
+/// </summary>
+public static class ProviderScope
+{
+    public static IReadOnlySet<string> ProvidersOf(InstanceRow row, WorkflowRuntime runtime)
+    {
+        var state = runtime.DeserializeState(row);
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        switch (state)
+        {
+            case D2AState d:
+                foreach (var o in d.Offers) ids.Add(o.Provider.Id);
+                if (d.Award is { } a) ids.Add(a.Provider.Id);
+                if (d.Referral?.PreviousProvider is { } prev) ids.Add(prev.Id);
+                break;
+            case QualityConcern.State q: ids.Add(q.ProviderId); break;
+            case SeriousIncident.State s when s.Report?.ProviderId is { } p: ids.Add(p); break;
+            case TrustedAssessorAdjustment.State t: ids.Add(t.ProviderId); break;
+        }
+        return ids;
+    }
+
+    /// <summary>Staff may see every instance; a provider only those that concern it.</summary>
+    public static bool MaySee(Actor actor, InstanceRow row, WorkflowRuntime runtime) =>
+        Policies.StaffRoles.Contains(actor.Role)
+        || (actor.Role == Roles.Provider && actor.ProviderId is { Length: > 0 } own && ProvidersOf(row, runtime).Contains(own));
+}
+
+/// <summary>One labelled input for the _TextField partial; Key is the API's field name (errors are keyed by it).</summary>
+public sealed record TextField(CareWorkflowsPage Form, string Key, string Name, string Label, string? Value, string Type = "text", string? Hint = null, string? Css = null);
+
+/// <summary>
+/// Deadlines as people mean them: the earliest of an instance's next timer and its open asks' deadlines. An ask whose
+/// deadline has passed stays overdue until answered, even after the timer that marked it has fired and escalated.
+/// </summary>
+public static class Deadlines
+{
+    public static async Task<Dictionary<string, Instant>> EarliestAskDeadlinesAsync(IWorkflowStore store, CancellationToken ct) =>
+        (await store.FindAsksAsync(ct: ct)).Where(a => a.Ask.Deadline is not null)
+            .GroupBy(a => a.Reference).ToDictionary(g => g.Key, g => g.Min(a => a.Ask.Deadline!.Value));
+
+    public static Instant? Next(InstanceRow row, IReadOnlyDictionary<string, Instant> asks) =>
+        asks.TryGetValue(row.Reference, out var ask) && (row.NextDueAt is null || ask < row.NextDueAt) ? ask : row.NextDueAt;
+}
