@@ -37,6 +37,7 @@ public static class CareWorkflowsServices
         services.ConfigureHttpJsonOptions(o => WorkflowJson.Configure(o.SerializerOptions));
         services.AddOpenApi();
         services.AddCareWorkflowsPages();
+        services.AddStoreDataProtection(); // one key ring for every copy of the app (cookies, antiforgery)
 
         // ---- clock: the system clock, or the simulation clock when Simulation:Enabled (never in Production) ----
         var simulation = config.GetValue("Simulation:Enabled", false);

@@ -43,7 +43,7 @@ public sealed class CareWorkflowsApp : WebApplicationFactory<Program>
         if (settings is not null) foreach (var (k, v) in settings) _settings[k] = v;
     }
 
-    public string DatabasePath => _settings["Storage:SqlitePath"] ?? _settings["ConnectionStrings:Postgres"]!;
+    public string DatabasePath => _settings.GetValueOrDefault("Storage:SqlitePath") ?? _settings["ConnectionStrings:Postgres"]!;
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

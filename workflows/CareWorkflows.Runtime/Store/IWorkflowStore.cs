@@ -60,4 +60,6 @@ public interface IWorkflowStore
     /// <summary>Small key/value documents the service keeps (e.g. the loaded bank-holiday file).</summary>
     Task<string?> GetDocumentAsync(string key, CancellationToken ct = default);
     Task PutDocumentAsync(string key, string value, Instant now, CancellationToken ct = default);
+    /// <summary>Documents whose key starts with <paramref name="keyPrefix"/>, in key order.</summary>
+    Task<IReadOnlyList<(string Key, string Value)>> ListDocumentsAsync(string keyPrefix, CancellationToken ct = default);
 }

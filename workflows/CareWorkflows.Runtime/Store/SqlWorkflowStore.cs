@@ -431,6 +431,15 @@ public abstract partial class SqlWorkflowStore : IWorkflowStore
         return await c.QuerySingleOrDefaultAsync<string>(new CommandDefinition("SELECT value FROM documents WHERE key = @key", new { key }, cancellationToken: ct));
     }
 
+    public async Task<IReadOnlyList<(string Key, string Value)>> ListDocumentsAsync(string keyPrefix, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        // substr, not LIKE: a prefix holding % or _ matches itself only.
+        var rows = await c.QueryAsync<(string Key, string Value)>(new CommandDefinition(
+            "SELECT key, value FROM documents WHERE substr(key, 1, @n) = @keyPrefix ORDER BY key", new { keyPrefix, n = keyPrefix.Length }, cancellationToken: ct));
+        return rows.ToList();
+    }
+
     public async Task PutDocumentAsync(string key, string value, Instant now, CancellationToken ct = default)
     {
         await using var c = await OpenAsync(ct);
