@@ -178,12 +178,20 @@ public static class D2AReferralsApi
         WorkflowRuntime runtime, IProviderDirectory directory, IClock clock, CancellationToken ct)
     {
         if (body is null) return Problems.BadRequest("An award is required.");
-        if (string.IsNullOrWhiteSpace(body.ProviderId)) return Problems.Unprocessable("providerId is required.");
+        var (input, error) = await AwardInputAsync(body, directory, clock, ct);
+        if (input is null) return Problems.Unprocessable(error!);
+        return await ApplyAsync(reference, input, http, runtime, ct);
+    }
+
+    /// <summary>The award input with the API's checks (shared with the instance page); the error when it cannot be built.</summary>
+    public static async Task<(AwardPackage? Input, string? Error)> AwardInputAsync(AwardBody body, IProviderDirectory directory, IClock clock, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(body.ProviderId)) return (null, "providerId is required.");
         Instant? first = null;
         if (body.FirstCall is not null)
         {
             if (!D2AReferral.TryParseFirstCall(body.FirstCall, clock.GetCurrentInstant(), out var at, out var time))
-                return Problems.Unprocessable("firstCall is not a time, e.g. \"2026-11-24T14:30\" (UK time).");
+                return (null, "firstCall is not a time, e.g. \"2026-11-24T14:30\" (UK time).");
             first = at ?? D2AReferral.NextOccurrence(time!.Value, clock.GetCurrentInstant());
         }
         ProviderContact? contact = null;
@@ -191,10 +199,10 @@ public static class D2AReferralsApi
         {
             // A manual placement still respects CQC (B 14.5, M): no new packages to Inadequate / Requires Improvement providers.
             if (!p.Active || p.CqcRating is CqcRating.Inadequate or CqcRating.RequiresImprovement)
-                return Problems.Unprocessable($"{p.Id} may not be given new packages (inactive, or rated {p.CqcRating}).");
+                return (null, $"{p.Id} may not be given new packages (inactive, or rated {p.CqcRating}).");
             contact = Contact(p);
         }
-        return await ApplyAsync(reference, new AwardPackage(body.ProviderId, body.Reason ?? "", contact, first), http, runtime, ct);
+        return (new AwardPackage(body.ProviderId, body.Reason ?? "", contact, first), null);
     }
 
     // ---------- 6. discharge, discharge-time changes, plan revision, end date ----------

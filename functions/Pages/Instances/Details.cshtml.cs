@@ -4,6 +4,7 @@ using CareWorkflows.Functions.Apis;
 using CareWorkflows.Functions.Auth;
 using CareWorkflows.Functions.Extensions;
 using CareWorkflows.Runtime.Engine;
+using CareWorkflows.Runtime.Providers;
 using CareWorkflows.Runtime.Store;
 using Microsoft.AspNetCore.Mvc;
 using NodaTime;
@@ -16,7 +17,7 @@ namespace CareWorkflows.Functions.Pages.Instances;
 /// APIs do, with the APIs' own checks; the workflow definition has the last word (403/409/422 shown on the page).
 /// Providers see only instances that concern them (ProviderScope) and act only on asks addressed to them.
 /// </summary>
-public sealed class DetailsModel(IWorkflowStore store, WorkflowRuntime runtime, IClock clock) : CareWorkflowsPage
+public sealed class DetailsModel(IWorkflowStore store, WorkflowRuntime runtime, IClock clock, IProviderDirectory directory) : CareWorkflowsPage
 {
     public InstanceRow Row { get; private set; } = null!;
     public object State { get; private set; } = null!;
@@ -29,6 +30,11 @@ public sealed class DetailsModel(IWorkflowStore store, WorkflowRuntime runtime, 
     public bool MayCancel => Actor.IsIn(WebPages.OperatorRoles) && !Row.Completed;
     public bool MayDecideConcern => State is QualityConcern.State { Stage: ConcernStage.AwaitingDecision } && Actor.IsIn(QualityConcern.CouncilRoles);
     public bool MayCloseIncident => State is SeriousIncident.State { Phase: IncidentPhase.Open or IncidentPhase.AwaitingFullReport } && Actor.IsIn(SeriousIncident.CouncilDeciders);
+    /// <summary>Brokerage's award or manual placement (D2A flow steps 3–5); the definition refuses it once discharged.</summary>
+    public bool MayAward => State is D2AState { Status: not (D2AStatus.Active or D2AStatus.Closed) } && Actor.IsIn(Roles.Brokerage, Roles.Admin);
+    /// <summary>The discharge team confirms the discharge once a provider is awarded (D2A flow step 6).</summary>
+    public bool MayConfirmDischarge => State is D2AState { Status: D2AStatus.Awarded } && Actor.IsIn(Roles.DischargeTeam, Roles.Brokerage, Roles.Admin);
+    public IReadOnlyList<ProviderRecord> Providers { get; private set; } = [];
     [TempData] public string? Notice { get; set; }
 
     /// <summary>Asks the viewer may answer here: a provider's own asks, or staff asks for the viewer's role.</summary>
@@ -88,6 +94,27 @@ public sealed class DetailsModel(IWorkflowStore store, WorkflowRuntime runtime, 
         return await ApplyAsync(input, "The incident is closed.", ct);
     }
 
+    public async Task<IActionResult> OnPostAwardAsync(string? reference, string? providerId, string? reason, string? firstCall, CancellationToken ct)
+    {
+        if (!await LoadAsync(reference, ct)) return NotFound();
+        if (Row.Type != D2AReferral.TypeName) return NotFound();
+        if (!Actor.IsIn(Roles.Brokerage, Roles.Admin)) return Refused(403, "Only brokerage awards packages.");
+        if (string.IsNullOrWhiteSpace(providerId)) ModelState.AddModelError("providerId", "Choose the provider.");
+        if (string.IsNullOrWhiteSpace(reason)) ModelState.AddModelError("reason", "Give the reason for the award.");
+        if (!ModelState.IsValid) return Status(422);
+        var (input, error) = await D2AReferralsApi.AwardInputAsync(
+            new AwardBody(providerId, reason, string.IsNullOrWhiteSpace(firstCall) ? null : firstCall), directory, clock, ct);
+        if (input is null) { ModelState.AddModelError("providerId", error!); return Status(422); }
+        return await ApplyAsync(input, $"The package is awarded to {input.ProviderId}.", ct);
+    }
+
+    public async Task<IActionResult> OnPostDischargeAsync(string? reference, CancellationToken ct)
+    {
+        if (!await LoadAsync(reference, ct)) return NotFound();
+        if (Row.Type != D2AReferral.TypeName) return NotFound();
+        return await ApplyAsync(new ConfirmDischarge(), "The discharge is confirmed: the package is active.", ct);
+    }
+
     private async Task<IActionResult> ApplyAsync(WorkflowInput input, string done, CancellationToken ct) =>
         await AfterAsync(await runtime.ApplyAsync(Row.Reference, input, Actor, ct: ct), done, ct);
 
@@ -130,6 +157,7 @@ public sealed class DetailsModel(IWorkflowStore store, WorkflowRuntime runtime, 
         State = runtime.DeserializeState(row);
         Now = clock.GetCurrentInstant();
         Asks = await store.FindAsksAsync(reference: r, ct: ct);
+        if (MayAward) Providers = (await directory.ListProvidersAsync(ct)).Where(p => p.Active).OrderBy(p => p.Name).ToList();
         if (IsStaff)
         {
             Timers = await store.GetTimersAsync(r, ct);
