@@ -36,8 +36,19 @@ public static class EntraAuthentication
         auth.AddPolicyScheme(ChallengeSchemeName, "Entra challenge", o => o.ForwardDefaultSelector = ctx =>
             IsBearer(ctx) ? JwtBearerDefaults.AuthenticationScheme : OpenIdConnectDefaults.AuthenticationScheme);
         // App roles arrive in the "roles" claim; User.IsInRole and RequireRole read it.
-        services.Configure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, o => o.TokenValidationParameters.RoleClaimType = "roles");
-        services.Configure<OpenIdConnectOptions>(OpenIdConnectDefaults.AuthenticationScheme, o => o.TokenValidationParameters.RoleClaimType = "roles");
+        // Claims keep their token names (no mapping of "roles" to the long WS-* role URI), so RoleClaimType "roles" matches.
+        services.Configure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, o =>
+        {
+            o.MapInboundClaims = false;
+            o.TokenValidationParameters.RoleClaimType = "roles";
+            o.TokenValidationParameters.NameClaimType = "name";
+        });
+        services.Configure<OpenIdConnectOptions>(OpenIdConnectDefaults.AuthenticationScheme, o =>
+        {
+            o.MapInboundClaims = false;
+            o.TokenValidationParameters.RoleClaimType = "roles";
+            o.TokenValidationParameters.NameClaimType = "name";
+        });
         services.Configure<CookieAuthenticationOptions>(CookieAuthenticationDefaults.AuthenticationScheme, o =>
         {
             o.Cookie.Name = "cw-auth";
