@@ -5,6 +5,7 @@ using CareWorkflows.Functions.Auth;
 using CareWorkflows.Runtime.Engine;
 using CareWorkflows.Runtime.Store;
 using Microsoft.AspNetCore.Html;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using NodaTime;
 
@@ -87,6 +88,26 @@ public abstract class CareWorkflowsPage : PageModel
     {
         foreach (var (field, messages) in errors)
             foreach (var m in messages) ModelState.AddModelError(field, m);
+    }
+
+    /// <summary>The idempotency key of one rendered form (its FormId): a double submit starts one instance.</summary>
+    protected string? FormKey(string? formId, string scope) => formId is { Length: > 0 and <= 64 } id ? $"{scope}:{Actor.Id}:page:{id}" : null;
+
+    /// <summary>
+    /// After starting an instance from a form: to the instance page with a notice, or this page again with the workflow's
+    /// refusal (its status; 409 when the instance moved on), the message on <paramref name="fieldFor"/>'s field.
+    /// </summary>
+    protected IActionResult AfterStart(TransitionOutcome outcome, Func<string, string> notice, string failure, Func<string, string>? fieldFor = null)
+    {
+        if (outcome.Kind is OutcomeKind.Applied or OutcomeKind.Replayed)
+        {
+            TempData["Notice"] = notice(outcome.Reference!);
+            return Redirect($"/instances/{outcome.Reference}");
+        }
+        var message = outcome.Rejection?.Detail ?? failure;
+        ModelState.AddModelError(fieldFor?.Invoke(message) ?? "", message);
+        Response.StatusCode = outcome.Rejection is { } r ? (int)r.Kind : 409;
+        return Page();
     }
 
     public string FieldClass(string key) => HasError(key) ? "field field--error" : "field";

@@ -61,8 +61,7 @@ public sealed class NewModel(WorkflowRuntime runtime, ITrustedAssessorDirectory 
         if (!ModelState.IsValid) { Response.StatusCode = 422; return Page(); }
         var body = new ProposeAdjustmentRequest(package!.Id, string.IsNullOrWhiteSpace(f.AssessorId) ? null : f.AssessorId, package.WeeklyHours, proposed, effective,
             f.PersonAgreed switch { "yes" => true, "no" => false, _ => null }, f.AgreedBy, f.Goals, f.Rationale, f.Evidence, null, null);
-        var key = f.FormId is { Length: > 0 and <= 64 } id ? $"ta:{Actor.Id}:page:{id}" : null;
-        var r = await TrustedAssessorAdjustmentsApi.ProposeAdjustmentAsync(body, Actor, key, runtime, directory, ct);
+        var r = await TrustedAssessorAdjustmentsApi.ProposeAdjustmentAsync(body, Actor, FormKey(f.FormId, "ta"), runtime, directory, ct);
         if (r.Errors is not null) { AddErrors(r.Errors); Response.StatusCode = 422; return Page(); }
         if (r.Refusal is { } no) { ModelState.AddModelError("", no.Detail); Response.StatusCode = no.Status; return Page(); }
         await PackageHours.SyncAsync(r.Reference!, runtime, directory, ct);

@@ -46,15 +46,7 @@ public sealed class NewModel(WorkflowRuntime runtime, IProviderDirectory directo
             Response.StatusCode = 422;
             return Page();
         }
-        var key = FormId is { Length: > 0 and <= 64 } id ? $"{Actor.Id}:qc-page:{id}" : null;
-        var outcome = await runtime.StartAsync("QC", input, Actor, key, ct);
-        if (outcome.Kind is OutcomeKind.Applied or OutcomeKind.Replayed)
-        {
-            TempData["Notice"] = $"Quality concern {outcome.Reference} is raised with {provider.Name}.";
-            return Redirect($"/instances/{outcome.Reference}");
-        }
-        ModelState.AddModelError("", outcome.Rejection?.Detail ?? "The concern could not be raised. Try again.");
-        Response.StatusCode = outcome.Rejection is { } r ? (int)r.Kind : 409;
-        return Page();
+        var outcome = await runtime.StartAsync("QC", input, Actor, FormKey(FormId, "qc"), ct);
+        return AfterStart(outcome, r => $"Quality concern {r} is raised with {provider.Name}.", "The concern could not be raised. Try again.");
     }
 }

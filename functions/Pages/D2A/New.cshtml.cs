@@ -88,18 +88,10 @@ public sealed class NewModel(WorkflowRuntime runtime, IProviderDirectory directo
             new ReferrerBody(f.ReferrerName, f.ReferrerEmail, Blank(f.ReferrerPhone)));
         if (!ModelState.IsValid) return Invalid();
 
-        var key = f.FormId is { Length: > 0 and <= 64 } id ? $"d2a:raise:{Actor.Id}:page:{id}" : null;
-        var (outcome, errors) = await D2AReferralsApi.RaiseReferralAsync(body, Actor, key, runtime, directory, ct);
+        var (outcome, errors) = await D2AReferralsApi.RaiseReferralAsync(body, Actor, FormKey(f.FormId, "d2a:raise"), runtime, directory, ct);
         if (errors is not null) { AddErrors(errors); return Invalid(); }
-        if (outcome!.Kind is OutcomeKind.Applied or OutcomeKind.Replayed)
-        {
-            TempData["Notice"] = $"Referral {outcome.Reference} is raised and offered to providers.";
-            return Redirect($"/instances/{outcome.Reference}");
-        }
-        var message = outcome.Rejection?.Detail ?? "The referral could not be raised. Try again.";
-        var field = MessageFields.FirstOrDefault(m => message.StartsWith(m.Start, StringComparison.Ordinal)).Field ?? "";
-        ModelState.AddModelError(field, message);
-        return Invalid(outcome.Rejection is { } r ? (int)r.Kind : 409);
+        return AfterStart(outcome!, r => $"Referral {r} is raised and offered to providers.", "The referral could not be raised. Try again.",
+            message => MessageFields.FirstOrDefault(m => message.StartsWith(m.Start, StringComparison.Ordinal)).Field ?? "");
     }
 
     private IActionResult Invalid(int status = 422)

@@ -64,16 +64,8 @@ public sealed class NewModel(WorkflowRuntime runtime, IProviderDirectory directo
             Response.StatusCode = 422;
             return Page();
         }
-        var key = f.FormId is { Length: > 0 and <= 64 } id ? $"{Actor.Id}:si-page:{id}" : null;
-        var outcome = await runtime.StartAsync("SI", report, Actor, key, ct);
-        if (outcome.Kind is OutcomeKind.Applied or OutcomeKind.Replayed)
-        {
-            TempData["Notice"] = $"Incident {outcome.Reference} is reported. The council has been told.";
-            return Redirect($"/instances/{outcome.Reference}");
-        }
-        ModelState.AddModelError("", outcome.Rejection?.Detail ?? "The report could not be recorded. Try again.");
-        Response.StatusCode = outcome.Rejection is { } r ? (int)r.Kind : 409;
-        return Page();
+        var outcome = await runtime.StartAsync("SI", report, Actor, FormKey(f.FormId, "si"), ct);
+        return AfterStart(outcome, r => $"Incident {r} is reported. The council has been told.", "The report could not be recorded. Try again.");
     }
 
     public static IEnumerable<string> Categories => Enum.GetNames<IncidentCategory>();
