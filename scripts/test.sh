@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# THE test command (README): installs and starts what the tests need (PostgreSQL, Chromium), then runs every test.
+# THE test command (README): installs and starts what the tests need (PostgreSQL, Azurite, Chromium), then runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +11,12 @@ if [ -z "${CW_TEST_POSTGRES:-}" ]; then
   export CW_TEST_POSTGRES
 fi
 echo "PostgreSQL for tests: $CW_TEST_POSTGRES"
+
+# Azurite (Azure Storage emulator, npm): DurableTask.AzureStorage conformance and the Table storage stores.
+if [ -z "${CW_TEST_AZURITE:-}" ]; then
+  CW_TEST_AZURITE="$(scripts/azurite.sh)"
+  export CW_TEST_AZURITE
+fi
 
 # Bicep (infra/): compile with the NuGet Bicep CLI; fails on any error or linter warning.
 scripts/bicep-build.sh
