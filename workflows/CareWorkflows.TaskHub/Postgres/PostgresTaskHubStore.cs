@@ -1,0 +1,95 @@
+using System.Data.Common;
+using CareWorkflows.TaskHub.Store;
+using Google.Protobuf;
+using Npgsql;
+using P = Microsoft.DurableTask.Protobuf;
+
+namespace CareWorkflows.TaskHub.Postgres;
+
+/// <summary>
+/// PostgreSQL: multi-node. Any number of app processes share one database. Claims take rows with
+/// <c>FOR UPDATE SKIP LOCKED</c>, so nodes never wait on, or take, each other's work; a transaction that makes work
+/// visible sends <c>NOTIFY dt_work</c> (delivered on commit) so idle dispatchers on other nodes wake at once.
+/// </summary>
+public sealed class PostgresTaskHubStore(NpgsqlDataSource dataSource) : SqlTaskHubStore
+{
+    public const string WorkChannel = "dt_work";
+
+    public PostgresTaskHubStore(string connectionString) : this(NpgsqlDataSource.Create(Tune(connectionString))) { }
+
+    /// <summary>
+    /// Unless the connection string says otherwise: statements are prepared automatically (the same few run over and
+    /// over) and pooled connections are not reset (the store keeps no session state).
+    /// </summary>
+    public static string Tune(string connectionString)
+    {
+        var b = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase) && !connectionString.Contains("AutoPrepare", StringComparison.OrdinalIgnoreCase))
+            b.MaxAutoPrepare = 64;
+        if (!connectionString.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase) && !connectionString.Contains("ResetOnClose", StringComparison.OrdinalIgnoreCase))
+            b.NoResetOnClose = true;
+        return b.ConnectionString;
+    }
+
+    public NpgsqlDataSource DataSource => dataSource;
+    public override string Name => "Postgres";
+    protected override string ScriptPrefix => "Postgres";
+
+    protected override async Task<DbConnection> OpenAsync(CancellationToken ct) => await dataSource.OpenConnectionAsync(ct);
+
+    protected override async Task<WriteScope> BeginWriteAsync(CancellationToken ct)
+    {
+        var c = await dataSource.OpenConnectionAsync(ct);
+        try { return Scope(c, await c.BeginTransactionAsync(ct), null); }
+        catch
+        {
+            await c.DisposeAsync();
+            throw;
+        }
+    }
+
+    protected override bool IsUniqueViolation(DbException e) => e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
+
+    // Migrations under a transaction-scoped advisory lock: nodes starting together apply each script once.
+    protected override async Task LockForMigrationAsync(DbConnection c, DbTransaction tx, CancellationToken ct)
+    {
+        await using var cmd = Command(c, tx, "SELECT pg_advisory_xact_lock(7071013)", []);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    protected override string ForUpdate => " FOR UPDATE";
+
+    protected override string InList(string column, string parameter) => $"{column} = ANY(@{parameter})";
+
+    protected override object IdsValue<T>(IReadOnlyCollection<T> ids) => ids.ToArray();
+
+    protected override string Greatest(string a, string b) => $"GREATEST({a}, {b})";
+
+    protected override string StartsWith(string column, string parameter) => $"starts_with({column}, @{parameter})";
+
+    protected override Task NotifyWorkAsync(DbConnection c, DbTransaction tx, CancellationToken ct) =>
+        Command(c, tx, $"NOTIFY {WorkChannel}", []).ExecuteNonQueryAsync(ct);
+
+    // Due inbox rows in due order → their instances that are not locked, skipping rows another node is claiming → lock them.
+    protected override string ClaimOrchestrationsSql =>
+        "WITH due AS (SELECT DISTINCT instance_id FROM (" +
+        "   SELECT instance_id FROM dt_inbox WHERE visible_at <= @now ORDER BY visible_at, id LIMIT @scan) s)," +
+        " ready AS (SELECT i.instance_id FROM dt_instances i JOIN due d ON d.instance_id = i.instance_id" +
+        "   WHERE i.lock_until IS NULL OR i.lock_until <= @now LIMIT @max FOR UPDATE OF i SKIP LOCKED)" +
+        " UPDATE dt_instances i SET lock_owner = @token, lock_until = @until FROM ready r WHERE i.instance_id = r.instance_id" +
+        " RETURNING i.instance_id, i.execution_id, i.name, i.status, i.history_count, i.last_step_at";
+
+    protected override string ClaimActivitiesSql =>
+        "UPDATE dt_tasks SET lock_owner = @token, lock_until = @until WHERE id IN (" +
+        " SELECT id FROM dt_tasks WHERE visible_at <= @now AND (lock_until IS NULL OR lock_until <= @now) ORDER BY visible_at, id LIMIT @max FOR UPDATE SKIP LOCKED)" +
+        " RETURNING id, instance_id, execution_id, task_id, request";
+
+    /// <summary>All of a step's history rows in one statement (arrays unnested), so the statement's shape never varies.</summary>
+    protected override async Task InsertHistory(WriteScope w, string instanceId, string executionId, int start, IReadOnlyList<P.HistoryEvent> events, CancellationToken ct)
+    {
+        if (events.Count == 0) return;
+        await Exec(w, "INSERT INTO dt_history (instance_id, seq, execution_id, event) SELECT @id, s, @exec, e FROM unnest(@seqs, @events) AS x(s, e)", ct,
+            ("id", instanceId), ("exec", executionId), ("seqs", Enumerable.Range(start, events.Count).ToArray()),
+            ("events", events.Select(e => e.ToByteArray()).ToArray()));
+    }
+}
