@@ -67,8 +67,28 @@ public sealed class PostgresTaskHubStore(NpgsqlDataSource dataSource) : SqlTaskH
 
     protected override string StartsWith(string column, string parameter) => $"starts_with({column}, @{parameter})";
 
-    protected override Task NotifyWorkAsync(DbConnection c, DbTransaction tx, CancellationToken ct) =>
-        Command(c, tx, $"NOTIFY {WorkChannel}", []).ExecuteNonQueryAsync(ct);
+    private long _lastNotifyTicks;
+
+    /// <summary>
+    /// NOTIFY serialises committing transactions in PostgreSQL, so a busy node sends at most one every 100 ms: other
+    /// nodes are woken promptly, and a node that is busy is already working through the backlog itself.
+    /// </summary>
+    protected override async Task NotifyWorkAsync(DbConnection c, DbTransaction tx, CancellationToken ct)
+    {
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastNotifyTicks);
+        if (now - last < 100 || Interlocked.CompareExchange(ref _lastNotifyTicks, now, last) != last) return;
+        await using var cmd = Command(c, tx, $"NOTIFY {WorkChannel}", []);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    // One statement for a new instance and its start message; nothing when the id is taken.
+    protected override async Task<bool> TryInsertNewAsync(WriteScope w, NewInstance instance, CancellationToken ct) =>
+        await Exec(w,
+            "WITH created AS (" + InsertInstanceSql + "VALUES (@id, @exec, @name, @version, @status, @now, @now, @start, @input, @parent, @tags, 0) " +
+            "ON CONFLICT (instance_id) DO NOTHING RETURNING instance_id) " +
+            "INSERT INTO dt_inbox (instance_id, execution_id, visible_at, event) SELECT instance_id, NULL, @visible, @event FROM created", ct,
+            InstanceParameters(instance)) == 1;
 
     // Due inbox rows in due order → their instances that are not locked, skipping rows another node is claiming → lock them.
     protected override string ClaimOrchestrationsSql =>

@@ -105,13 +105,17 @@ public abstract class SqlTaskHubStore : ITaskHubStore
         try
         {
             await using var w = await BeginWriteAsync(ct);
-            var existing = await Scalar(w.Connection, w.Transaction, $"SELECT status FROM dt_instances WHERE instance_id = @id{ForUpdate}", ct, ("id", instance.InstanceId));
-            if (existing is not null)
+            if (await TryInsertNewAsync(w, instance, ct))
             {
-                if (!replaceable.Contains((P.OrchestrationStatus)Convert.ToInt32(existing))) return false;
-                await Exec(w, "DELETE FROM dt_instances WHERE instance_id = @id", ct, ("id", instance.InstanceId));
-                await DeleteInstanceData(w, instance.InstanceId, ct);
+                await NotifyWorkAsync(w.Connection, w.Transaction, ct);
+                await w.CommitAsync(ct);
+                return true;
             }
+            // The id is taken: replace the instance only if its status is one the caller allows to be replaced.
+            var existing = await Scalar(w.Connection, w.Transaction, $"SELECT status FROM dt_instances WHERE instance_id = @id{ForUpdate}", ct, ("id", instance.InstanceId));
+            if (existing is null || !replaceable.Contains((P.OrchestrationStatus)Convert.ToInt32(existing))) return false;
+            await Exec(w, "DELETE FROM dt_instances WHERE instance_id = @id", ct, ("id", instance.InstanceId));
+            await DeleteInstanceData(w, instance.InstanceId, ct);
             await InsertInstance(w, instance, ct);
             await w.CommitAsync(ct);
             return true;
@@ -119,21 +123,37 @@ public abstract class SqlTaskHubStore : ITaskHubStore
         catch (DbException e) when (IsUniqueViolation(e)) { return false; }
     }
 
+    /// <summary>Inserts the instance and its first message unless the id is taken (then writes nothing and returns false).</summary>
+    protected virtual async Task<bool> TryInsertNewAsync(WriteScope w, NewInstance instance, CancellationToken ct)
+    {
+        if (await Scalar(w.Connection, w.Transaction, "SELECT 1 FROM dt_instances WHERE instance_id = @id", ct, ("id", instance.InstanceId)) is not null) return false;
+        await InsertInstance(w, instance, ct);
+        return true;
+    }
+
     /// <summary>PostgreSQL: " FOR UPDATE" (row lock for a read-then-write); SQLite: nothing (the writer is already exclusive).</summary>
     protected virtual string ForUpdate => "";
 
     private async Task InsertInstance(WriteScope w, NewInstance i, CancellationToken ct)
     {
-        await Exec(w,
-            "INSERT INTO dt_instances (instance_id, execution_id, name, version, status, created_at, updated_at, scheduled_start_at, input, parent_instance_id, tags, history_count) " +
-            "VALUES (@id, @exec, @name, @version, @status, @now, @now, @start, @input, @parent, @tags, 0)", ct,
-            ("id", i.InstanceId), ("exec", i.ExecutionId), ("name", i.Name), ("version", i.Version), ("status", (int)P.OrchestrationStatus.Pending),
-            ("now", i.CreatedAt.ToUnixTimeTicks()), ("start", i.ScheduledStartAt?.ToUnixTimeTicks()), ("input", i.Input),
-            ("parent", i.ParentInstanceId), ("tags", i.Tags is { Count: > 0 } t ? JsonSerializer.Serialize(t) : null));
-        var visible = i.ScheduledStartAt is { } s && s > i.CreatedAt ? s : i.CreatedAt;
-        await InsertMessage(w, i.InstanceId, null, visible, i.ExecutionStarted, ct);
+        await Exec(w, InsertInstanceSql + "VALUES (@id, @exec, @name, @version, @status, @now, @now, @start, @input, @parent, @tags, 0)", ct, InstanceParameters(i));
+        await InsertMessage(w, i.InstanceId, null, FirstVisible(i), i.ExecutionStarted, ct);
         await NotifyWorkAsync(w.Connection, w.Transaction, ct);
     }
+
+    protected const string InsertInstanceSql =
+        "INSERT INTO dt_instances (instance_id, execution_id, name, version, status, created_at, updated_at, scheduled_start_at, input, parent_instance_id, tags, history_count) ";
+
+    protected static (string, object?)[] InstanceParameters(NewInstance i) =>
+    [
+        ("id", i.InstanceId), ("exec", i.ExecutionId), ("name", i.Name), ("version", i.Version), ("status", (int)P.OrchestrationStatus.Pending),
+        ("now", i.CreatedAt.ToUnixTimeTicks()), ("start", i.ScheduledStartAt?.ToUnixTimeTicks()), ("input", i.Input),
+        ("parent", i.ParentInstanceId), ("tags", i.Tags is { Count: > 0 } t ? JsonSerializer.Serialize(t) : null),
+        ("visible", FirstVisible(i).ToUnixTimeTicks()), ("event", i.ExecutionStarted.ToByteArray()),
+    ];
+
+    /// <summary>An instance's start is visible at its scheduled start, or at once.</summary>
+    protected static Instant FirstVisible(NewInstance i) => i.ScheduledStartAt is { } s && s > i.CreatedAt ? s : i.CreatedAt;
 
     private async Task DeleteInstanceData(WriteScope w, string instanceId, CancellationToken ct)
     {
