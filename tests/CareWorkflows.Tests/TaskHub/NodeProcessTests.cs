@@ -38,7 +38,8 @@ public sealed class NodeProcessTests
             var ids = Enumerable.Range(0, count).Select(i => $"timer-{i:D4}").ToList();
             await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = Ct }, async (id, ct) =>
                 await client.Client.ScheduleNewOrchestrationInstanceAsync("TimerProbe", dueAt, new StartOrchestrationOptions(id), ct));
-            Assert.True(DateTime.UtcNow < dueAt, $"scheduling took {scheduling.Elapsed}, longer than the margin before the timers were due");
+            var scheduled = scheduling.Elapsed;
+            Assert.True(DateTime.UtcNow < dueAt, $"scheduling took {scheduled}, longer than the margin before the timers were due");
 
             var store = new PostgresTaskHubStore(db);
             await UntilAsync(async () => await CountAsync(db, "SELECT COUNT(*) FROM dt_instances WHERE status = 1") == count, TimeSpan.FromMinutes(3));
@@ -52,7 +53,7 @@ public sealed class NodeProcessTests
             Assert.True(nodes.ContainsKey("A") && nodes.ContainsKey("B"), $"work by node: {string.Join(", ", nodes)}");
             var early = outputs.Select(o => DateTime.Parse(o.Trim('"').Split('@')[1], null, System.Globalization.DateTimeStyles.RoundtripKind).ToUniversalTime()).Count(t => t < dueAt);
             Assert.Equal(0, early);
-            ProcessTestKit.Report($"taskhub two nodes: {count} timers due at once (scheduled in {scheduling.Elapsed.TotalSeconds:F1} s), each fired once; work by node {string.Join(", ", nodes.Select(kv => $"{kv.Key}={kv.Value}"))}");
+            ProcessTestKit.Report($"taskhub two nodes: {count} timers due at once (scheduled in {scheduled.TotalSeconds:F1} s), each fired once; work by node {string.Join(", ", nodes.Select(kv => $"{kv.Key}={kv.Value}"))}");
         }
         finally { await ProcessTestKit.DropDatabaseAsync(db); }
     }

@@ -16,8 +16,9 @@ public sealed class SqliteTaskHubStore : SqlTaskHubStore
 
     public SqliteTaskHubStore(string path)
     {
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var full = System.IO.Path.GetFullPath(path);
+        Path = full;
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
         _connectionString = new SqliteConnectionStringBuilder { DataSource = full, Pooling = true, DefaultTimeout = 30 }.ToString();
         using var c = new SqliteConnection(_connectionString);
         c.Open();
@@ -25,6 +26,9 @@ public sealed class SqliteTaskHubStore : SqlTaskHubStore
         cmd.CommandText = "PRAGMA journal_mode = WAL;";
         cmd.ExecuteNonQuery();
     }
+
+    /// <summary>The database file.</summary>
+    public string Path { get; }
 
     public override string Name => "Sqlite";
     protected override string ScriptPrefix => "Sqlite";
