@@ -1,3 +1,4 @@
+using CareWorkflows.Definitions;
 using System.Diagnostics;
 using System.Text.Json;
 using CareWorkflows.Definitions.Workflows;

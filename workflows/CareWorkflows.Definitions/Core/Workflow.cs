@@ -65,7 +65,18 @@ public sealed record OutboundMessage(
     string Body,
     string? HtmlBody = null,
     string? RecipientId = null,
-    IReadOnlyList<string>? Links = null);
+    IReadOnlyList<string>? Links = null,
+    IReadOnlyList<LinkRequest>? Sign = null);
+
+/// <summary>
+/// A signed link a message needs. Orchestrations never hold signing keys: the message carries <c>{{Key}}</c> where the
+/// link goes, and the SendMessage activity signs the link and puts it there (so histories hold no live links).
+/// <see cref="PathPrefix"/> replaces the default "/l/" (e.g. "/d2a/details/" for the winner's details page).
+/// </summary>
+public sealed record LinkRequest(string Key, string RecipientId, string Action, Instant ExpiresAt, string? PathPrefix = null)
+{
+    public string Placeholder => "{{" + Key + "}}";
+}
 
 /// <summary>Why an input was refused. Nothing is written when a decision is a rejection.</summary>
 public enum RejectionKind

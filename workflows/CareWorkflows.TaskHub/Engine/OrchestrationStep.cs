@@ -112,8 +112,9 @@ public static class OrchestrationStep
                         EventId = action.Id, Timestamp = ts,
                         TaskScheduled = new P.TaskScheduledEvent { Name = a.Name, Version = a.Version, Input = a.Input, ParentTraceContext = a.ParentTraceContext, Tags = { a.Tags } },
                     });
-                    if (!completes)
-                        tasks.Add(new NewTask(item.InstanceId, item.ExecutionId, action.Id, new P.ActivityRequest
+                    // Dispatched even when the step also ends the orchestration (as DurableTask.Core does): a message sent on
+                    // the way out still goes; its result is dropped, the instance having ended.
+                    tasks.Add(new NewTask(item.InstanceId, item.ExecutionId, action.Id, new P.ActivityRequest
                         {
                             Name = a.Name, Version = a.Version, Input = a.Input, TaskId = action.Id, ParentTraceContext = a.ParentTraceContext, Tags = { a.Tags },
                             OrchestrationInstance = new P.OrchestrationInstance { InstanceId = item.InstanceId, ExecutionId = item.ExecutionId },
@@ -152,7 +153,6 @@ public static class OrchestrationStep
                             InstanceId = childId, Name = a.Name, Version = a.Version, Input = a.Input, ParentTraceContext = a.ParentTraceContext, Tags = { a.Tags },
                         },
                     });
-                    if (completes) break;
                     var childExecution = newExecutionId();
                     var childStart = new P.HistoryEvent
                     {

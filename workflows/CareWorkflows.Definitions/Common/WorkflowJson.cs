@@ -1,9 +1,10 @@
+using CareWorkflows.Definitions;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using NodaTime;
 using NodaTime.Serialization.SystemTextJson;
 
-namespace CareWorkflows.Runtime.Engine;
+namespace CareWorkflows.Definitions;
 
 /// <summary>JSON settings for states, events and API bodies: camelCase, NodaTime ISO formats, enums as names.</summary>
 public static class WorkflowJson
