@@ -113,6 +113,7 @@ public static class CareWorkflowsServices
         if (config.GetValue<bool?>("Runtime:BackgroundLoops") ?? !FunctionsHosting.IsHostedByFunctions(config)) services.AddHostedService<RuntimeLoops>();
         services.TryAddSingleton<IServiceBusReferralIntake, ReferralIntakeNotAvailable>();
         services.AddSingleton<IntakeDeadLetters>();
+        services.AddCareWorkflowsServiceBus(config);
         builder.AddCareWorkflowsTelemetry();
 
         // ---- sign-in ----
