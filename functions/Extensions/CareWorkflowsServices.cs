@@ -28,6 +28,7 @@ public static class CareWorkflowsServices
         var env = builder.Environment;
         var config = builder.Configuration;
         if (env.IsDevelopment()) AddLocalSettings(builder);
+        EnsureKeyVaultReferencesResolved(config);
 
         var port = config["FUNCTIONS_CUSTOMHANDLER_PORT"];
         if (!string.IsNullOrEmpty(port)) builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
@@ -182,6 +183,22 @@ public static class CareWorkflowsServices
             default:
                 throw new InvalidOperationException($"Storage:ServiceData must be Database or Tables, not '{mode}'.");
         }
+    }
+
+    /// <summary>
+    /// App Service and Functions leave an app setting holding its "@Microsoft.KeyVault(...)" text when they cannot resolve
+    /// it (secret missing, no Key Vault Secrets User yet). Run with that text as a webhook secret or signing key and
+    /// anyone who can guess it is let in: stop instead, naming the settings (never their values).
+    /// </summary>
+    private static void EnsureKeyVaultReferencesResolved(IConfiguration config)
+    {
+        var unresolved = config.AsEnumerable()
+            .Where(kv => kv.Value is { } v && v.TrimStart().StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase))
+            .Select(kv => kv.Key).Order(StringComparer.Ordinal).ToList();
+        if (unresolved.Count > 0)
+            throw new InvalidOperationException(
+                $"Key Vault references were not resolved for {string.Join(", ", unresolved)}: the secret is missing or the app's identity cannot read it " +
+                "(Key Vault Secrets User). See docs/deployment.md.");
     }
 
     private static string WorkerId(string id) => id.Length <= 40 ? id : id[..40];
