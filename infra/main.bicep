@@ -1,6 +1,7 @@
-// CareWorkflows on Azure: the app as an Azure Functions custom handler (Linux, Flex Consumption or Elastic Premium),
-// PostgreSQL flexible server, Key Vault, Application Insights + Log Analytics, Service Bus referral queue, and the
-// Function App's managed identity with one narrow role on each resource it uses. Deploy: docs/deployment.md.
+// CareWorkflows on Azure (the target of docs/deployment.md): the workflows as Durable Functions on the .NET isolated
+// worker (Flex Consumption), the task hub and the service data in one storage account, Service Bus (hospital referrals
+// in, integration events out), Key Vault references for every secret, Application Insights, and the staff pages on
+// App Service. Every app reaches every resource with its system-assigned managed identity and one narrow role.
 targetScope = 'resourceGroup'
 
 @description('Short environment name, part of every resource name (dev, test, prod).')
@@ -9,58 +10,28 @@ param environmentName string
 
 param location string = resourceGroup().location
 
-@description('FlexConsumption (serverless, scales to zero) or ElasticPremium (always-ready instances, VNet, no cold start).')
-@allowed(['FlexConsumption', 'ElasticPremium'])
-param hostingPlan string = 'FlexConsumption'
-
-@description('Elastic Premium only: EP1, EP2 or EP3.')
-@allowed(['EP1', 'EP2', 'EP3'])
-param elasticPremiumSku string = 'EP1'
-
-@description('Elastic Premium only: instances kept warm.')
-@minValue(1)
-param alwaysReadyInstances int = 1
-
 @minValue(1)
 param maximumInstanceCount int = 40
 
-@description('Flex Consumption only: 2048 or 4096.')
+@description('Flex Consumption instance memory: 2048 or 4096.')
 @allowed([2048, 4096])
 param instanceMemoryMB int = 2048
 
-@description('PostgreSQL reachable only inside a VNet (delegated subnet, private DNS) and the Function App integrated with it.')
-param postgresPrivateAccess bool = true
+@description('Function App instances kept warm for the durable and http trigger groups (0 lets it scale to zero).')
+@minValue(0)
+param alwaysReadyInstances int = 0
 
-@description('VNet address space when postgresPrivateAccess (two /24 subnets are cut from it).')
-param vnetAddressPrefix string = '10.40.0.0/16'
+@allowed(['Standard_LRS', 'Standard_ZRS', 'Standard_GRS', 'Standard_GZRS'])
+param storageSku string = 'Standard_LRS'
 
-param postgresAdministratorLogin string = 'careworkflows_admin'
-
-@secure()
-@minLength(16)
-param postgresAdministratorPassword string
-
-@description('For example Standard_B1ms (Burstable) or Standard_D2ds_v5 (GeneralPurpose).')
-param postgresSkuName string = 'Standard_B1ms'
-
-@allowed(['Burstable', 'GeneralPurpose', 'MemoryOptimized'])
-param postgresSkuTier string = 'Burstable'
-
-param postgresStorageSizeGB int = 32
-param postgresHighAvailability bool = false
-
-@minValue(7)
-@maxValue(35)
-param postgresBackupRetentionDays int = 7
+@description('Durable Task Scheduler endpoint (https://<scheduler>.<region>.durabletask.io) to use instead of Azure Storage for the task hub; empty: Azure Storage.')
+param durableTaskSchedulerEndpoint string = ''
 
 @description('Key Vault purge protection (cannot be turned off again): true for production.')
 param keyVaultPurgeProtection bool = false
 
 @minValue(30)
 param logRetentionInDays int = 30
-
-@description('NCRONTAB (with seconds) for the RuntimeTimer function that fires due timers and sends due messages.')
-param runtimeTimerSchedule string = '*/10 * * * * *'
 
 param referralQueueName string = 'hospital-referrals'
 
@@ -70,30 +41,33 @@ param referralMaxDeliveryCount int = 10
 @description('Principal ids (service principals / managed identities) of hospital systems that may send referrals.')
 param referralSenderPrincipalIds array = []
 
+param integrationEventsTopicName string = 'integration-events'
+
+@description('Subscriptions on the integration-events topic, one per consuming system: [{ name, receiverPrincipalIds: [] }].')
+param integrationEventSubscriptions array = [
+  { name: 'council-systems', receiverPrincipalIds: [] }
+]
+
 @description('Public base URL of the service, used in signed links (e.g. https://careworkflows.example.gov.uk).')
 param publicBaseUrl string = ''
 
-@description('Email and SMS channels (see docs/deployment.md): Dev, SendGrid, Graph, Notify, Smtp / Dev, Twilio, Notify.')
+@description('Email channel: Dev, SendGrid, Graph, Notify or Smtp. SMS channel: Dev, Twilio or Notify.')
+@allowed(['Dev', 'SendGrid', 'Graph', 'Notify', 'Smtp'])
 param emailChannel string = 'Dev'
+@allowed(['Dev', 'Twilio', 'Notify'])
 param smsChannel string = 'Dev'
 
-@description('Microsoft Entra ID app registration the API validates tokens for.')
+@description('Microsoft Entra ID app registration the API validates tokens for (and the pages sign staff in with).')
 param entraTenantId string = tenant().tenantId
 param entraClientId string
 
-@description('App settings read from Key Vault: setting name → secret name. The secrets are set by an operator.')
-param keyVaultSettings object = {
-  Links__SigningKey: 'links-signing-key'
-  Channels__SendGrid__ApiKey: 'sendgrid-api-key'
-  Channels__SendGrid__InboundParseSecret: 'sendgrid-inbound-secret'
-  Channels__Graph__ClientSecret: 'graph-client-secret'
-  Channels__Notify__ApiKey: 'notify-api-key'
-  Channels__Notify__CallbackToken: 'notify-callback-token'
-  Channels__Smtp__Password: 'smtp-password'
-  Channels__Twilio__AuthToken: 'twilio-auth-token'
-}
+@description('App Service plan SKU for the staff pages.')
+param pagesSku string = 'B1'
 
-@description('Further plain app settings (Policy__*, Contacts__*, Channels__* names and addresses...).')
+@description('Further secrets as app settings of the Function App: setting name → Key Vault secret name.')
+param extraKeyVaultSettings object = {}
+
+@description('Further plain app settings of the Function App (Policy__*, Contacts__*, SendGrid__From, Twilio__From...).')
 param extraAppSettings object = {}
 
 param tags object = {}
@@ -101,12 +75,14 @@ param tags object = {}
 var name = 'careworkflows-${environmentName}'
 var suffix = uniqueString(resourceGroup().id, environmentName)
 var allTags = union({ application: 'careworkflows', environment: environmentName }, tags)
-var flex = hostingPlan == 'FlexConsumption'
-var databaseName = 'careworkflows'
 var storageName = take('stcw${environmentName}${suffix}', 24)
 var keyVaultName = take('kv-cw-${environmentName}-${suffix}', 24)
 var serviceBusNamespaceName = 'sb-${name}-${suffix}'
 var functionAppName = 'func-${name}-${suffix}'
+var pagesAppName = 'app-${name}-${suffix}'
+var taskHubName = 'careworkflows${environmentName}'
+var tablePrefix = 'cw'
+var useScheduler = !empty(durableTaskSchedulerEndpoint)
 
 module monitoring 'modules/monitoring.bicep' = {
   name: 'monitoring'
@@ -115,50 +91,12 @@ module monitoring 'modules/monitoring.bicep' = {
 
 module storage 'modules/storage.bicep' = {
   name: 'storage'
-  params: { location: location, name: storageName, tags: allTags, allowSharedKeyAccess: !flex }
-}
-
-module network 'modules/network.bicep' = if (postgresPrivateAccess) {
-  name: 'network'
-  params: {
-    location: location
-    name: name
-    tags: allTags
-    addressPrefix: vnetAddressPrefix
-    appSubnetDelegation: flex ? 'Microsoft.App/environments' : 'Microsoft.Web/serverFarms'
-  }
-}
-
-module postgres 'modules/postgres.bicep' = {
-  name: 'postgres'
-  params: {
-    location: location
-    name: '${name}-${suffix}'
-    tags: allTags
-    administratorLogin: postgresAdministratorLogin
-    administratorPassword: postgresAdministratorPassword
-    skuName: postgresSkuName
-    skuTier: postgresSkuTier
-    storageSizeGB: postgresStorageSizeGB
-    highAvailability: postgresHighAvailability
-    backupRetentionDays: postgresBackupRetentionDays
-    privateAccess: postgresPrivateAccess
-    delegatedSubnetId: network.?outputs.postgresSubnetId ?? ''
-    privateDnsZoneId: network.?outputs.postgresDnsZoneId ?? ''
-    databaseName: databaseName
-  }
+  params: { location: location, name: storageName, tags: allTags, skuName: storageSku }
 }
 
 module keyVault 'modules/keyvault.bicep' = {
   name: 'keyvault'
-  params: {
-    location: location
-    name: keyVaultName
-    tags: allTags
-    tenantId: tenant().tenantId
-    purgeProtection: keyVaultPurgeProtection
-    postgresConnectionString: 'Host=${postgres.outputs.host};Database=${databaseName};Username=${postgresAdministratorLogin};Password=${postgresAdministratorPassword};Ssl Mode=Require'
-  }
+  params: { location: location, name: keyVaultName, tags: allTags, tenantId: tenant().tenantId, purgeProtection: keyVaultPurgeProtection }
 }
 
 module serviceBus 'modules/servicebus.bicep' = {
@@ -170,29 +108,54 @@ module serviceBus 'modules/servicebus.bicep' = {
     queueName: referralQueueName
     maxDeliveryCount: referralMaxDeliveryCount
     senderPrincipalIds: referralSenderPrincipalIds
+    topicName: integrationEventsTopicName
+    subscriptions: integrationEventSubscriptions
   }
 }
 
-var keyVaultReferences = toObject(items(keyVaultSettings), s => s.key, s => '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${s.value})')
+// Secrets by channel: only the chosen channels' secrets are referenced, and each must exist in the vault (the app
+// refuses to start with a Key Vault reference the platform could not resolve).
+var channelSecrets = {
+  Dev: {}
+  SendGrid: { SendGrid__ApiKey: 'sendgrid-api-key', SendGrid__InboundSecret: 'sendgrid-inbound-secret' }
+  Graph: { Graph__ClientSecret: 'graph-client-secret' }
+  Notify: { Notify__ApiKey: 'notify-api-key', Notify__CallbackBearerToken: 'notify-callback-token' }
+  Smtp: { Smtp__Password: 'smtp-password' }
+  Twilio: { Twilio__AuthToken: 'twilio-auth-token' }
+}
+var functionSecrets = union({ Links__SigningKey: 'links-signing-key' }, channelSecrets[emailChannel], channelSecrets[smsChannel], extraKeyVaultSettings)
+var functionSecretReferences = toObject(items(functionSecrets), s => s.key, s => '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${s.value})')
 
-// Every setting the app reads is listed in docs/deployment.md.
-var appSettings = union(extraAppSettings, keyVaultReferences, {
+var linksBaseUrl = empty(publicBaseUrl) ? 'https://${pagesAppName}.azurewebsites.net' : publicBaseUrl
+
+// The task hub: Azure Storage (default) or the Durable Task Scheduler. host.json names neither; these settings do.
+var durableSettings = union({
+  DurableTask__Backend: useScheduler ? 'DurableTaskScheduler' : 'AzureStorage'
+  AzureFunctionsJobHost__extensions__durableTask__hubName: taskHubName
+}, useScheduler ? {
+  AzureFunctionsJobHost__extensions__durableTask__storageProvider__type: 'azureManaged'
+  AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionStringName: 'DURABLE_TASK_SCHEDULER_CONNECTION_STRING'
+  DURABLE_TASK_SCHEDULER_CONNECTION_STRING: 'Endpoint=${durableTaskSchedulerEndpoint};Authentication=ManagedIdentity'
+} : {})
+
+// Every setting the apps read is listed in docs/deployment.md.
+var functionAppSettings = union(extraAppSettings, functionSecretReferences, durableSettings, {
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
-  ASPNETCORE_ENVIRONMENT: 'Production'
-  Storage__Provider: 'Postgres'
-  ConnectionStrings__Postgres: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${keyVault.outputs.postgresSecretName})'
+  AZURE_FUNCTIONS_ENVIRONMENT: 'Production'
+  Storage__ServiceData: 'Tables'
+  Storage__TableServiceUri: storage.outputs.tableEndpoint
+  Storage__TablePrefix: tablePrefix
   Auth__Mode: 'Entra'
   AzureAd__Instance: environment().authentication.loginEndpoint
   AzureAd__TenantId: entraTenantId
   AzureAd__ClientId: entraClientId
-  Links__BaseUrl: empty(publicBaseUrl) ? 'https://${functionAppName}.azurewebsites.net' : publicBaseUrl
+  Links__BaseUrl: linksBaseUrl
   Channels__Email: emailChannel
   Channels__Sms: smsChannel
-  // The RuntimeTimer function drives timers and the outbox; the in-process loops stay off (the default under Functions).
-  RuntimeTimerSchedule: runtimeTimerSchedule
-  ReferralQueueName: serviceBus.outputs.queueName
   ServiceBusConnection__fullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
+  ReferralQueueName: serviceBus.outputs.queueName
   ServiceBus__MaxDeliveryCount: string(referralMaxDeliveryCount)
+  ServiceBus__IntegrationEventsTopic: serviceBus.outputs.topicName
 })
 
 module functionApp 'modules/functionapp.bicep' = {
@@ -201,34 +164,66 @@ module functionApp 'modules/functionapp.bicep' = {
     location: location
     name: functionAppName
     tags: allTags
-    hostingPlan: hostingPlan
-    storageAccountName: storageName
+    storageAccountName: storage.outputs.name
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
-    appSettings: appSettings
-    subnetId: network.?outputs.appSubnetId ?? ''
+    appSettings: functionAppSettings
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
-    elasticPremiumSku: elasticPremiumSku
     alwaysReadyInstances: alwaysReadyInstances
   }
 }
 
-// Runs after the Function App (its principal id), which itself waits for storage, Key Vault and Service Bus.
+var pagesSecretReferences = toObject(items({ AzureAd__ClientSecret: 'pages-entra-client-secret', Links__SigningKey: 'links-signing-key' }), s => s.key,
+  s => '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${s.value})')
+
+module pages 'modules/pages.bicep' = {
+  name: 'pages'
+  params: {
+    location: location
+    name: pagesAppName
+    tags: allTags
+    skuName: pagesSku
+    appSettings: union(pagesSecretReferences, {
+      APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
+      ASPNETCORE_ENVIRONMENT: 'Production'
+      Auth__Mode: 'Entra'
+      AzureAd__Instance: environment().authentication.loginEndpoint
+      AzureAd__TenantId: entraTenantId
+      AzureAd__ClientId: entraClientId
+      Pages__ApiBaseUrl: 'https://${functionApp.outputs.defaultHostName}'
+      Storage__ServiceData: 'Tables'
+      Storage__TableServiceUri: storage.outputs.tableEndpoint
+      Storage__TablePrefix: tablePrefix
+      Links__BaseUrl: linksBaseUrl
+    })
+  }
+}
+
 module roles 'modules/roles.bicep' = {
   name: 'roles'
   params: {
-    principalId: functionApp.outputs.principalId
-    appName: functionAppName
+    functionAppPrincipalId: functionApp.outputs.principalId
+    pagesPrincipalId: pages.outputs.principalId
+    functionAppName: functionAppName
+    pagesAppName: pagesAppName
     storageAccountName: storageName
     keyVaultName: keyVaultName
     serviceBusNamespaceName: serviceBusNamespaceName
     queueName: referralQueueName
+    topicName: integrationEventsTopicName
   }
+  // Names known before deployment (What-If can follow them). Storage and Service Bus come first through the apps'
+  // settings; Key Vault is named only, so it is waited for here.
+  dependsOn: [keyVault]
 }
 
 output functionAppName string = functionApp.outputs.name
 output functionAppUrl string = 'https://${functionApp.outputs.defaultHostName}'
+output pagesAppName string = pages.outputs.name
+output pagesUrl string = 'https://${pages.outputs.defaultHostName}'
 output keyVaultName string = keyVault.outputs.name
+output storageAccountName string = storage.outputs.name
+output taskHubName string = taskHubName
 output serviceBusNamespace string = serviceBus.outputs.fullyQualifiedNamespace
 output referralQueue string = serviceBus.outputs.queueName
-output postgresHost string = postgres.outputs.host
+output integrationEventsTopic string = serviceBus.outputs.topicName

@@ -1,12 +1,10 @@
 using 'main.bicep'
 
-// Development: serverless, small burstable PostgreSQL with public access (Azure services only), dev channels.
+// Development: Flex Consumption scaling to zero, locally redundant storage, dev channels, a small pages plan.
 param environmentName = 'dev'
-param hostingPlan = 'FlexConsumption'
-param postgresPrivateAccess = false
-param postgresSkuName = 'Standard_B1ms'
-param postgresSkuTier = 'Burstable'
-param postgresAdministratorPassword = readEnvironmentVariable('CW_POSTGRES_ADMIN_PASSWORD', '')
+param alwaysReadyInstances = 0
+param storageSku = 'Standard_LRS'
 param entraClientId = readEnvironmentVariable('CW_ENTRA_CLIENT_ID', '')
 param emailChannel = 'Dev'
 param smsChannel = 'Dev'
+param pagesSku = 'B1'

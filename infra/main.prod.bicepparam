@@ -1,24 +1,21 @@
 using 'main.bicep'
 
-// Production: Elastic Premium (always-ready, VNet-integrated), private PostgreSQL with zone-redundant HA,
-// Key Vault purge protection, real channels.
+// Production: one warm instance for durable and http work (timers fire on time, no cold start), zone-redundant storage,
+// Key Vault purge protection, real channels, a production pages plan.
 param environmentName = 'prod'
-param hostingPlan = 'ElasticPremium'
-param elasticPremiumSku = 'EP1'
 param alwaysReadyInstances = 1
 param maximumInstanceCount = 20
-param postgresPrivateAccess = true
-param vnetAddressPrefix = '10.40.0.0/16'
-param postgresSkuName = 'Standard_D2ds_v5'
-param postgresSkuTier = 'GeneralPurpose'
-param postgresStorageSizeGB = 128
-param postgresHighAvailability = true
-param postgresBackupRetentionDays = 35
+param instanceMemoryMB = 2048
+param storageSku = 'Standard_ZRS'
 param keyVaultPurgeProtection = true
 param logRetentionInDays = 90
-param postgresAdministratorPassword = readEnvironmentVariable('CW_POSTGRES_ADMIN_PASSWORD', '')
 param entraClientId = readEnvironmentVariable('CW_ENTRA_CLIENT_ID', '')
 param publicBaseUrl = 'https://careworkflows.example.gov.uk'
 param emailChannel = 'Notify'
 param smsChannel = 'Notify'
+param extraAppSettings = {
+  Notify__EmailTemplateId: readEnvironmentVariable('CW_NOTIFY_EMAIL_TEMPLATE_ID', '')
+  Notify__SmsTemplateId: readEnvironmentVariable('CW_NOTIFY_SMS_TEMPLATE_ID', '')
+}
+param pagesSku = 'P0v3'
 param referralSenderPrincipalIds = []

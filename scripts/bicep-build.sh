@@ -26,7 +26,7 @@ while IFS= read -r file; do
 done < <(find infra -name '*.bicep' -not -path '*/bicep-tool/*' | sort)
 # Parameter files: placeholder secrets, so only their shape and types are checked.
 while IFS= read -r file; do
-  CW_POSTGRES_ADMIN_PASSWORD='placeholder-not-a-secret-0123' CW_ENTRA_CLIENT_ID='00000000-0000-0000-0000-000000000000' \
+  CW_ENTRA_CLIENT_ID='00000000-0000-0000-0000-000000000000' \
     "$bicep" build-params "$file" --outfile "$out/$(basename "$file").json" >>"$log" 2>&1 || echo "Error: bicep build-params failed for $file" >>"$log"
   count=$((count + 1))
 done < <(find infra -name '*.bicepparam' | sort)

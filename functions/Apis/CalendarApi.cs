@@ -50,11 +50,11 @@ public static class CalendarApi
         return app;
     }
 
-    private static async Task<Ok<CalendarStatus>> GetStatusAsync(RuntimeEnvironment env, IWorkflowStore store, IClock clock, CancellationToken ct) =>
+    private static async Task<Ok<CalendarStatus>> GetStatusAsync(RuntimeEnvironment env, IDocumentStore store, IClock clock, CancellationToken ct) =>
         TypedResults.Ok(await ReadStatusAsync(env, store, clock, ct));
 
     /// <summary>The calendar's status (shared with the operations page).</summary>
-    public static async Task<CalendarStatus> ReadStatusAsync(RuntimeEnvironment env, IWorkflowStore store, IClock clock, CancellationToken ct)
+    public static async Task<CalendarStatus> ReadStatusAsync(RuntimeEnvironment env, IDocumentStore store, IClock clock, CancellationToken ct)
     {
         var calendar = env.Calendar;
         var now = clock.GetCurrentInstant();
@@ -84,7 +84,7 @@ public static class CalendarApi
             calendar.EndOfDay.ToString("HH:mm:ss.fff", null), upcoming, held, refused);
     }
 
-    private static async Task<Results<Ok<CalendarLoaded>, ProblemHttpResult>> LoadAsync(HttpContext http, RuntimeEnvironment env, IWorkflowStore store, IClock clock,
+    private static async Task<Results<Ok<CalendarLoaded>, ProblemHttpResult>> LoadAsync(HttpContext http, RuntimeEnvironment env, IDocumentStore store, IClock clock,
         ILoggerFactory loggers, CancellationToken ct)
     {
         if (!http.Request.HasJsonContentType()) return Problems.BadRequest("Send the GOV.UK bank-holidays.json file as application/json.");

@@ -43,11 +43,10 @@ public sealed record ReferralResult(string Reference, string Status);
 /// </summary>
 public static class D2AReferralsApi
 {
-    /// <summary>The workflow, the provider directory (the store implements it) and the demo seeder.</summary>
+    /// <summary>The workflow, the demo seeder and the Service Bus intake (the provider directory is registered with the service data).</summary>
     public static IServiceCollection AddD2AReferrals(this IServiceCollection services)
     {
         services.AddSingleton<IWorkflowDefinition, D2AReferral>();
-        services.AddSingleton<IProviderDirectory>(sp => (IProviderDirectory)sp.GetRequiredService<IWorkflowStore>());
         services.AddHostedService<DemoProviderSeeder>();
         services.AddSingleton<IServiceBusReferralIntake, D2AServiceBusIntake>();
         return services;

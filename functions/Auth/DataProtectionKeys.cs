@@ -8,13 +8,14 @@ using NodaTime;
 namespace CareWorkflows.Functions.Auth;
 
 /// <summary>
-/// Keeps the ASP.NET Core data-protection key ring (sign-in cookies, antiforgery tokens) in the workflow database, so
-/// every copy of the app on one PostgreSQL reads the same keys: a form rendered by one instance can be posted to another,
+/// Keeps the ASP.NET Core data-protection key ring (sign-in cookies, antiforgery tokens) in the service's documents
+/// (the workflow database, or Table storage with Storage:ServiceData=Tables), so every copy of the app reads the same keys: a form rendered by one instance can be posted to another,
 /// and a sign-in survives a restart. Each key is its own document (<c>data-protection-key:&lt;name&gt;</c>), so two
 /// instances creating keys at once never overwrite each other.
-/// The keys sit in the database unencrypted; whoever can read the database can already read every workflow.
+/// The keys sit in the store unencrypted (Azure encrypts the storage at rest); whoever can read the store can already
+/// read every workflow, so it is guarded like the workflows are.
 /// </summary>
-public sealed class StoreXmlRepository(IWorkflowStore store, IClock clock) : IXmlRepository
+public sealed class StoreXmlRepository(IDocumentStore store, IClock clock) : IXmlRepository
 {
     public const string KeyPrefix = "data-protection-key:";
 
@@ -32,7 +33,7 @@ public static class DataProtectionKeys
     {
         services.AddDataProtection().SetApplicationName("CareWorkflows");
         services.AddOptions<KeyManagementOptions>()
-            .Configure<IWorkflowStore, IClock>((o, store, clock) => o.XmlRepository = new StoreXmlRepository(store, clock));
+            .Configure<IDocumentStore, IClock>((o, store, clock) => o.XmlRepository = new StoreXmlRepository(store, clock));
         return services;
     }
 }

@@ -14,7 +14,7 @@ public sealed class DeliveryReports(OutboxDispatcher dispatcher, IWorkflowStore 
     public async Task<bool> RecordAsync(string provider, string? providerMessageId, Guid? outboxId, string status, bool failed, string? error, CancellationToken ct)
     {
         var m = outboxId is { } id ? await store.GetMessageAsync(id, ct) : null;
-        if (m is null && providerMessageId is { Length: > 0 }) m = await ((IInboundStore)store).FindMessageByProviderIdAsync(provider, providerMessageId, ct);
+        if (m is null && providerMessageId is { Length: > 0 }) m = await ((ISentMessageLookup)store).FindMessageByProviderIdAsync(provider, providerMessageId, ct);
         if (m is null || m.Provider != provider || m.ProviderMessageId is null)
         {
             logger.LogInformation("{Provider} status {Status} for unknown message {Id}: ignored", provider, status, providerMessageId ?? outboxId?.ToString());

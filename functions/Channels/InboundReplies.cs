@@ -20,10 +20,10 @@ public sealed record ReplyHandling(int Status, string Outcome, string? Reference
 /// or are ambiguous get a helpful message straight back through the channel and never reach a workflow.
 /// The sender must be the recipient the ask was sent to (its mobile or email), else 403 and a note on the timeline.
 /// </summary>
-public sealed class InboundReplies(WorkflowRuntime runtime, ChannelRouter router, IClock clock, ILogger<InboundReplies> logger)
+public sealed class InboundReplies(WorkflowRuntime runtime, IInboundStore inbound, ChannelRouter router, IClock clock, ILogger<InboundReplies> logger)
 {
     private IWorkflowStore Store => runtime.Store;
-    private IInboundStore Inbound => (IInboundStore)runtime.Store;
+    private IInboundStore Inbound => inbound;
 
     public async Task<ReplyHandling> HandleSmsAsync(string provider, string providerMessageId, string from, string body, CancellationToken ct)
     {

@@ -1,9 +1,11 @@
-using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json;
 using CareWorkflows.Definitions;
 using CareWorkflows.Runtime.Channels;
 using CareWorkflows.Runtime.Store;
+using Twilio.Clients;
+using Twilio.Exceptions;
+using Twilio.Rest.Api.V2010.Account;
+using Twilio.Types;
+using TwilioHttp = Twilio.Http;
 
 namespace CareWorkflows.Functions.Channels;
 
@@ -13,6 +15,8 @@ namespace CareWorkflows.Functions.Channels;
 /// </summary>
 public sealed record TwilioSettings(string AccountSid, string AuthToken, string? From, string? MessagingServiceSid, string BaseUrl, string? WebhookBaseUrl)
 {
+    public const string DefaultBaseUrl = "https://api.twilio.com";
+
     public static TwilioSettings Read(IConfiguration config, bool required)
     {
         var s = config.GetSection("Twilio");
@@ -23,14 +27,16 @@ public sealed record TwilioSettings(string AccountSid, string AuthToken, string?
                 throw new InvalidOperationException("Channels:Sms=Twilio needs Twilio:From or Twilio:MessagingServiceSid (see docs/channels.md).");
         }
         return new(s["AccountSid"] ?? "", s["AuthToken"] ?? "", s["From"], s["MessagingServiceSid"],
-            s["BaseUrl"] is { Length: > 0 } b ? b.TrimEnd('/') : "https://api.twilio.com", s["WebhookBaseUrl"]?.TrimEnd('/'));
+            s["BaseUrl"] is { Length: > 0 } b ? b.TrimEnd('/') : DefaultBaseUrl, s["WebhookBaseUrl"]?.TrimEnd('/'));
     }
 }
 
 /// <summary>
-/// SMS through Twilio's REST API with a typed HttpClient (the Twilio package is not available to us):
-/// POST /2010-04-01/Accounts/{sid}/Messages.json, basic auth (account SID, auth token), form body. The provider id is
-/// the message "sid". A status callback URL is sent when WebhookBaseUrl is set.
+/// SMS through the Twilio SDK (<c>MessageResource.CreateAsync</c>: POST /2010-04-01/Accounts/{sid}/Messages.json, basic
+/// auth with the account SID and auth token, form body). The SDK's <see cref="TwilioHttp.SystemNetHttpClient"/> wraps the
+/// HttpClient we are given, so the request goes through our handlers (<see cref="TwilioApiBaseUrl"/> sends it to
+/// Twilio:BaseUrl) and our telemetry. The provider id is the message "sid". A status callback URL is sent when
+/// WebhookBaseUrl is set. The SDK does not retry; the outbox does.
 /// </summary>
 public sealed class TwilioSmsChannel(HttpClient http, TwilioSettings settings) : IMessageChannel
 {
@@ -40,31 +46,46 @@ public sealed class TwilioSmsChannel(HttpClient http, TwilioSettings settings) :
     public async Task<string> SendAsync(OutboxMessage m, CancellationToken ct)
     {
         SmsGuard.Ensure(m.Body);
-        var form = new List<KeyValuePair<string, string>> { new("To", m.To), new("Body", m.Body) };
-        if (!string.IsNullOrWhiteSpace(settings.MessagingServiceSid)) form.Add(new("MessagingServiceSid", settings.MessagingServiceSid));
-        else form.Add(new("From", settings.From!));
-        if (settings.WebhookBaseUrl is { Length: > 0 } hooks) form.Add(new("StatusCallback", hooks + "/webhooks/twilio/status"));
-        using var request = new HttpRequestMessage(HttpMethod.Post,
-            $"{settings.BaseUrl}/2010-04-01/Accounts/{Uri.EscapeDataString(settings.AccountSid)}/Messages.json")
+        var options = new CreateMessageOptions(new PhoneNumber(m.To)) { Body = m.Body };
+        if (!string.IsNullOrWhiteSpace(settings.MessagingServiceSid)) options.MessagingServiceSid = settings.MessagingServiceSid;
+        else options.From = new PhoneNumber(settings.From);
+        if (settings.WebhookBaseUrl is { Length: > 0 } hooks) options.StatusCallback = new Uri(hooks + "/webhooks/twilio/status");
+
+        // One SDK client per send (cheap: the HttpClient underneath is shared), so LastResponse is this send's answer:
+        // the SDK puts no status on the exception when an error body is not Twilio's JSON.
+        var transport = new TwilioHttp.SystemNetHttpClient(http);
+        var client = new TwilioRestClient(settings.AccountSid, settings.AuthToken, httpClient: transport);
+        MessageResource sent;
+        try
         {
-            Content = new FormUrlEncodedContent(form),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{settings.AccountSid}:{settings.AuthToken}")));
-        HttpResponseMessage response;
-        try { response = await http.SendAsync(request, ct); }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested) { throw ChannelErrors.Unreachable(Name, e); }
-        using (response)
-        {
-            var body = await response.Content.ReadAsStringAsync(ct);
-            if (!response.IsSuccessStatusCode) throw ChannelErrors.FromStatus(Name, response.StatusCode, body);
-            try
-            {
-                using var doc = JsonDocument.Parse(body);
-                if (doc.RootElement.TryGetProperty("sid", out var sid) && sid.GetString() is { Length: > 0 } id) return id;
-            }
-            catch (JsonException) { }
-            throw new ChannelException("Twilio accepted the message but returned no sid.", permanent: false);
+            // The SDK takes no CancellationToken; stop waiting when ours fires (the HttpClient's timeout ends the call).
+            sent = await MessageResource.CreateAsync(options, client).WaitAsync(ct);
         }
+        catch (ApiConnectionException e) { throw ChannelErrors.Unreachable(Name, e); }
+        catch (ApiException e)
+        {
+            var status = e.Status != 0 ? e.Status : (int?)transport.LastResponse?.StatusCode ?? 0;
+            if (status == 0) throw new ChannelException($"Twilio failed without an HTTP status: {e.Message}", permanent: false, e);
+            throw ChannelErrors.FromStatus(Name, status, e.Message, e);
+        }
+        catch (TwilioException e) { throw new ChannelException($"Twilio answered something the SDK could not read: {e.Message}", permanent: false, e); }
+        return sent?.Sid is { Length: > 0 } sid ? sid : throw new ChannelException("Twilio accepted the message but returned no sid.", permanent: false);
+    }
+}
+
+/// <summary>
+/// Sends the SDK's requests (which always name https://api.twilio.com) to Twilio:BaseUrl instead: a regional edge, a
+/// proxy, or a fake in tests. Path and query are kept; a base URL with a path is put in front of them.
+/// </summary>
+public sealed class TwilioApiBaseUrl(string baseUrl) : DelegatingHandler
+{
+    private readonly Uri _base = new(baseUrl.TrimEnd('/') + "/");
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
+    {
+        if (request.RequestUri is { } uri && uri.Host.EndsWith(".twilio.com", StringComparison.OrdinalIgnoreCase)
+            && !(uri.Host.Equals(_base.Host, StringComparison.OrdinalIgnoreCase) && uri.Scheme == _base.Scheme && uri.Port == _base.Port && _base.AbsolutePath == "/"))
+            request.RequestUri = new Uri(_base, uri.PathAndQuery.TrimStart('/'));
+        return base.SendAsync(request, ct);
     }
 }

@@ -7,18 +7,15 @@ namespace CareWorkflows.Functions.Channels;
 public static class WebhookSignatures
 {
     /// <summary>
-    /// Twilio's X-Twilio-Signature: Base64(HMAC-SHA1(auth token, full URL + each POST parameter name and value, sorted by name)).
-    /// <paramref name="url"/> must be the URL Twilio called (the public one, with the query string).
+    /// Twilio's X-Twilio-Signature, checked by the Twilio SDK's <see cref="Twilio.Security.RequestValidator"/> with the
+    /// account auth token (HMAC-SHA1 over the full URL followed by each POST parameter name and value, sorted by name).
+    /// <paramref name="url"/> must be the URL Twilio called (the public one, with the query string); the validator also
+    /// accepts a signature over that URL with the default port added. Webhooks signed with a Twilio SharedKey (they carry
+    /// <c>X-Twilio-Webhooks-Signature-Settings</c>) are not configured here and fail the check.
     /// </summary>
-    public static string TwilioSignature(string authToken, string url, IEnumerable<KeyValuePair<string, string>> form)
-    {
-        var sb = new StringBuilder(url);
-        foreach (var (k, v) in form.OrderBy(p => p.Key, StringComparer.Ordinal).ThenBy(p => p.Value, StringComparer.Ordinal)) sb.Append(k).Append(v);
-        return Convert.ToBase64String(HMACSHA1.HashData(Encoding.UTF8.GetBytes(authToken), Encoding.UTF8.GetBytes(sb.ToString())));
-    }
-
     public static bool IsValidTwilio(string authToken, string url, IEnumerable<KeyValuePair<string, string>> form, string? signature) =>
-        !string.IsNullOrEmpty(signature) && SameText(TwilioSignature(authToken, url, form), signature);
+        !string.IsNullOrEmpty(signature) && !string.IsNullOrEmpty(authToken)
+        && new Twilio.Security.RequestValidator(authToken).Validate(url, form.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal), signature);
 
     /// <summary>
     /// SendGrid's signed event webhook: ECDSA P-256 / SHA-256 over timestamp + raw body, the signature (DER, Base64) in

@@ -18,7 +18,7 @@ public static class CalendarLoading
     /// <summary>Uses the bank-holiday file an operator loaded (kept in the store), if any, instead of the shipped one.</summary>
     public static async Task LoadOperatorCalendarAsync(this IServiceProvider services)
     {
-        var store = services.GetRequiredService<IWorkflowStore>();
+        var store = services.GetRequiredService<IDocumentStore>();
         if (await store.GetDocumentAsync(DocumentKey) is { } json)
         {
             var env = services.GetRequiredService<RuntimeEnvironment>();
@@ -109,7 +109,7 @@ public sealed record BankHolidayMerge(string? Json, WorkingCalendar? Calendar, I
 /// saying so (nothing was written: the transition threw before its commit), operators get a critical log line and
 /// the refusal on GET /api/calendar/bank-holidays.
 /// </summary>
-public sealed class CalendarOutOfRangeHandler(RuntimeEnvironment env, IWorkflowStore store, IClock clock, IProblemDetailsService problems, ILogger<CalendarOutOfRangeHandler> logger)
+public sealed class CalendarOutOfRangeHandler(RuntimeEnvironment env, IDocumentStore store, IClock clock, IProblemDetailsService problems, ILogger<CalendarOutOfRangeHandler> logger)
     : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)

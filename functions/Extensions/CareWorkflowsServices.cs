@@ -8,7 +8,11 @@ using CareWorkflows.Runtime.Engine;
 using CareWorkflows.Runtime.Links;
 using CareWorkflows.Runtime.Postgres;
 using CareWorkflows.Runtime.Sqlite;
+using CareWorkflows.Runtime.Providers;
 using CareWorkflows.Runtime.Store;
+using CareWorkflows.Runtime.Tables;
+using Azure.Data.Tables;
+using Azure.Identity;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -24,6 +28,7 @@ public static class CareWorkflowsServices
         var env = builder.Environment;
         var config = builder.Configuration;
         if (env.IsDevelopment()) AddLocalSettings(builder);
+        EnsureKeyVaultReferencesResolved(config);
 
         var port = config["FUNCTIONS_CUSTOMHANDLER_PORT"];
         if (!string.IsNullOrEmpty(port)) builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
@@ -63,6 +68,8 @@ public static class CareWorkflowsServices
                 ?? throw new InvalidOperationException("Storage:Provider is Postgres but ConnectionStrings:Postgres is not set.")),
             _ => throw new InvalidOperationException($"Storage:Provider must be Sqlite or Postgres, not '{provider}'."),
         });
+
+        AddServiceData(services, config);
 
         // ---- runtime ----
         // Lease owner id: unique per process, at most 40 characters (the lease columns' width) whatever the machine name.
@@ -107,6 +114,7 @@ public static class CareWorkflowsServices
         if (config.GetValue<bool?>("Runtime:BackgroundLoops") ?? !FunctionsHosting.IsHostedByFunctions(config)) services.AddHostedService<RuntimeLoops>();
         services.TryAddSingleton<IServiceBusReferralIntake, ReferralIntakeNotAvailable>();
         services.AddSingleton<IntakeDeadLetters>();
+        services.AddCareWorkflowsServiceBus(config);
         builder.AddCareWorkflowsTelemetry();
 
         // ---- sign-in ----
@@ -138,6 +146,59 @@ public static class CareWorkflowsServices
         app.MapRazorPages();
         await app.Services.GetRequiredService<IWorkflowStore>().MigrateAsync();
         await app.Services.LoadOperatorCalendarAsync();
+    }
+
+    /// <summary>
+    /// Where the data beside the engine lives (Storage:ServiceData): documents (bank holidays, data-protection keys, dead
+    /// letters), idempotency keys, inbound replies, the provider and trusted-assessor directories.
+    /// <c>Database</c> (default): the workflow database (SQLite / PostgreSQL). <c>Tables</c>: Azure Table storage, as
+    /// beside Durable Functions in Azure; ConnectionStrings:Tables, or Storage:TableServiceUri with the app's managed
+    /// identity; tables named Storage:TablePrefix (default cw) + Documents, Commands, Inbound, Providers, TrustedAssessors.
+    /// </summary>
+    private static void AddServiceData(IServiceCollection services, IConfiguration config)
+    {
+        var mode = config["Storage:ServiceData"] ?? "Database";
+        switch (mode)
+        {
+            case "Database":
+                services.AddSingleton<IDocumentStore>(sp => sp.GetRequiredService<IWorkflowStore>());
+                services.AddSingleton<IIdempotencyStore>(sp => sp.GetRequiredService<IWorkflowStore>());
+                services.AddSingleton(sp => (IInboundStore)sp.GetRequiredService<IWorkflowStore>());
+                services.AddSingleton(sp => (IProviderDirectory)sp.GetRequiredService<IWorkflowStore>());
+                services.AddSingleton(sp => (ITrustedAssessorDirectory)sp.GetRequiredService<IWorkflowStore>());
+                break;
+            case "Tables":
+                var service = config.GetConnectionString("Tables") is { Length: > 0 } connection ? new TableServiceClient(connection)
+                    : config["Storage:TableServiceUri"] is { Length: > 0 } uri ? new TableServiceClient(new Uri(uri), new DefaultAzureCredential())
+                    : throw new InvalidOperationException("Storage:ServiceData=Tables needs ConnectionStrings:Tables or Storage:TableServiceUri (managed identity; see docs/deployment.md).");
+                services.AddSingleton(new ServiceTables(service, config["Storage:TablePrefix"] ?? ServiceTables.DefaultPrefix));
+                services.AddSingleton<IDocumentStore, TableDocumentStore>();
+                // WorkflowRuntime still writes its own commands' keys inside its database commit (read them through
+                // runtime.Store); this store holds the keys of everything else, as the orchestrations will.
+                services.AddSingleton<IIdempotencyStore, TableIdempotencyStore>();
+                services.AddSingleton<IInboundStore, TableInboundStore>();
+                services.AddSingleton<IProviderDirectory, TableProviderDirectory>();
+                services.AddSingleton<ITrustedAssessorDirectory, TableTrustedAssessorDirectory>();
+                break;
+            default:
+                throw new InvalidOperationException($"Storage:ServiceData must be Database or Tables, not '{mode}'.");
+        }
+    }
+
+    /// <summary>
+    /// App Service and Functions leave an app setting holding its "@Microsoft.KeyVault(...)" text when they cannot resolve
+    /// it (secret missing, no Key Vault Secrets User yet). Run with that text as a webhook secret or signing key and
+    /// anyone who can guess it is let in: stop instead, naming the settings (never their values).
+    /// </summary>
+    private static void EnsureKeyVaultReferencesResolved(IConfiguration config)
+    {
+        var unresolved = config.AsEnumerable()
+            .Where(kv => kv.Value is { } v && v.TrimStart().StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase))
+            .Select(kv => kv.Key).Order(StringComparer.Ordinal).ToList();
+        if (unresolved.Count > 0)
+            throw new InvalidOperationException(
+                $"Key Vault references were not resolved for {string.Join(", ", unresolved)}: the secret is missing or the app's identity cannot read it " +
+                "(Key Vault Secrets User). See docs/deployment.md.");
     }
 
     private static string WorkerId(string id) => id.Length <= 40 ? id : id[..40];

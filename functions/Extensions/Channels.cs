@@ -42,7 +42,8 @@ public static class ChannelRegistration
             case (MessageChannel.Sms, "Twilio"):
             {
                 var settings = TwilioSettings.Read(config, required: true);
-                services.AddHttpClient(nameof(TwilioSmsChannel), c => c.Timeout = TimeSpan.FromSeconds(30));
+                services.AddHttpClient(nameof(TwilioSmsChannel), c => c.Timeout = TimeSpan.FromSeconds(30))
+                    .AddHttpMessageHandler(() => new TwilioApiBaseUrl(settings.BaseUrl));
                 services.AddSingleton<IMessageChannel>(sp => new TwilioSmsChannel(Client(sp, nameof(TwilioSmsChannel)), settings));
                 return true;
             }

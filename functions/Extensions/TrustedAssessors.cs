@@ -6,7 +6,7 @@ using NodaTime;
 namespace CareWorkflows.Functions.Extensions;
 
 /// <summary>
-/// The trusted-assessor adjustment workflow, its registry (kept by the workflow store) and the demo seed.
+/// The trusted-assessor adjustment workflow and the demo seed (the registry is registered with the service data).
 /// TrustedAssessors:SeedDemo (default: on in Development with the embedded SQLite store) adds demo assessors and packages
 /// once; a restart never resets hours that adjustments have moved.
 /// </summary>
@@ -15,8 +15,6 @@ public static class TrustedAssessorRegistration
     public static IServiceCollection AddTrustedAssessorAdjustments(this IServiceCollection services)
     {
         services.AddSingleton<IWorkflowDefinition, TrustedAssessorAdjustment>();
-        services.AddSingleton(sp => sp.GetRequiredService<IWorkflowStore>() as ITrustedAssessorDirectory
-            ?? throw new InvalidOperationException("The configured workflow store does not keep the trusted-assessor registry."));
         services.AddHostedService<TrustedAssessorDemoSeed>();
         return services;
     }

@@ -17,7 +17,7 @@ public sealed record DeadLetter(string MessageId, Instant At, string Reason, int
 /// The index is read-modify-written under a process-wide lock; two instances recording at the same moment can drop
 /// an index entry, never the message's own document (and each record is also logged as an error).
 /// </summary>
-public sealed class IntakeDeadLetters(IWorkflowStore store, IClock clock, ILogger<IntakeDeadLetters> logger)
+public sealed class IntakeDeadLetters(IDocumentStore store, IClock clock, ILogger<IntakeDeadLetters> logger)
 {
     public const string IndexKey = "intake-dead-letters";
     public const string KeyPrefix = "intake-dead-letter:";

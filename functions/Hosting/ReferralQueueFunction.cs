@@ -1,59 +1,35 @@
 using System.Text.Json;
+using CareWorkflows.Functions.ServiceBus;
 
 namespace CareWorkflows.Functions.Hosting;
 
 /// <summary>
 /// The Service Bus queue trigger (FunctionApp/ReferralQueue): hospital systems push D2A referrals; the Functions host
 /// owns the Service Bus connection and POSTs each message here as <c>{"Data": {"message": ...}, "Metadata": {MessageId,
-/// DeliveryCount, ...}}</c>.
-/// Poison messages: a body that is not JSON, or a referral the intake refuses, is recorded as a dead letter and
-/// completed (retrying cannot help). A failure that may pass (database down) answers 500, so Service Bus redelivers;
-/// on the last delivery (ServiceBus:MaxDeliveryCount, the queue's maxDeliveryCount) it is recorded as a dead letter
-/// too before Service Bus moves it to its own dead-letter queue.
+/// DeliveryCount, ...}}</c>. The message goes to the shared <see cref="ReferralQueueHandler"/> (poison messages, retries
+/// and the last delivery are decided there, as for the standalone host's receiver).
 /// </summary>
 public static class ReferralQueueFunction
 {
     public const string MessageBinding = "message";
-    public const int MaxBodyChars = 256 * 1024; // Service Bus standard tier's message limit
 
-    public static async Task<IResult> HandleAsync(HttpRequest request, IServiceBusReferralIntake intake, IntakeDeadLetters deadLetters,
-        IConfiguration config, ILoggerFactory loggers, CancellationToken ct)
+    public static async Task<IResult> HandleAsync(HttpRequest request, ReferralQueueHandler handler, CancellationToken ct)
     {
         var invocation = await InvocationRequest.ReadAsync(request, ct);
         if (invocation is null) return InvocationResponse.Failed("The invocation payload is not a {Data, Metadata} JSON object.");
         var messageId = invocation.MetadataString("MessageId") is { Length: > 0 } id ? id : $"unknown-{Guid.NewGuid():N}";
-        var deliveryCount = invocation.MetadataInt("DeliveryCount") ?? 1;
-        var correlationId = invocation.MetadataString("CorrelationId");
         var raw = InvocationRequest.Property(invocation.Data, MessageBinding);
         var text = raw.ValueKind == JsonValueKind.String ? raw.GetString() ?? "" : raw.ValueKind == JsonValueKind.Undefined ? "" : raw.GetRawText();
-        if (text.Length > MaxBodyChars) text = text[..MaxBodyChars];
-
-        try
+        var outcome = await handler.HandleAsync(
+            new ReferralDelivery(messageId, text, invocation.MetadataInt("DeliveryCount") ?? 1, invocation.MetadataString("CorrelationId")), ct);
+        // The host completes on success; a refused message is recorded and completed (retrying cannot help). A failure
+        // answers 500, so Service Bus redelivers it, and moves it to its dead-letter queue after the last delivery.
+        return outcome.Action switch
         {
-            if (!TryReadBody(raw, out var body))
-            {
-                await deadLetters.RecordAsync(messageId, "The message body is not a JSON object.", deliveryCount, gaveUp: false, correlationId, text, ct);
-                return InvocationResponse.Ok($"Message {messageId}: not a JSON object; recorded as a dead letter.");
-            }
-            var result = await intake.AcceptAsync(new ServiceBusReferral(messageId, body, deliveryCount, correlationId), ct);
-            if (result.Accepted) return InvocationResponse.Ok($"Message {messageId}: referral {result.Reference} accepted.");
-            await deadLetters.RecordAsync(messageId, result.Reason ?? "Refused.", deliveryCount, gaveUp: false, correlationId, text, ct);
-            return InvocationResponse.Ok($"Message {messageId}: refused ({result.Reason}); recorded as a dead letter.");
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
-        {
-            var max = config.GetValue("ServiceBus:MaxDeliveryCount", 10);
-            loggers.CreateLogger(typeof(ReferralQueueFunction)).LogWarning(e, "Service Bus referral {MessageId} failed on delivery {DeliveryCount} of {Max}", messageId, deliveryCount, max);
-            if (deliveryCount >= max)
-            {
-                try { await deadLetters.RecordAsync(messageId, $"Failed on every delivery ({deliveryCount}); last error: {e.GetType().Name}: {e.Message}", deliveryCount, gaveUp: true, correlationId, text, ct); }
-                catch (Exception recordError) when (recordError is not OperationCanceledException)
-                {
-                    loggers.CreateLogger(typeof(ReferralQueueFunction)).LogError(recordError, "Could not record dead letter {MessageId}", messageId);
-                }
-            }
-            return InvocationResponse.Failed($"Message {messageId}: failed on delivery {deliveryCount} of {max} ({e.GetType().Name}); Service Bus will redeliver or dead-letter it.");
-        }
+            ReferralSettlementAction.Complete => InvocationResponse.Ok($"Message {messageId}: {outcome.Detail}."),
+            ReferralSettlementAction.DeadLetter => InvocationResponse.Ok($"Message {messageId}: refused ({outcome.Detail}); recorded as a dead letter."),
+            _ => InvocationResponse.Failed($"Message {messageId}: {outcome.Detail}; Service Bus will redeliver or dead-letter it."),
+        };
     }
 
     /// <summary>

@@ -73,6 +73,6 @@ public sealed class OperationsModel(IWorkflowStore store, IClock clock, RuntimeE
         var open = await store.ListInstancesAsync(new InstanceFilter(Completed: false, Limit: 5000), Now, ct);
         Overdue = open.Select(r => (Row: r, Due: Deadlines.Next(r, asks))).Where(x => x.Due <= Now)
             .Select(x => (x.Row, x.Due!.Value)).OrderBy(x => x.Item2).ToList();
-        Calendar = await CalendarApi.ReadStatusAsync(env, store, clock, ct);
+        Calendar = await CalendarApi.ReadStatusAsync(env, services.GetRequiredService<IDocumentStore>(), clock, ct);
     }
 }

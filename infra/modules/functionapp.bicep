@@ -1,51 +1,27 @@
-// The Function App on Linux running the app as a custom handler (host.json), on Flex Consumption or Elastic Premium,
-// with a system-assigned managed identity. App settings are built in main.bicep.
+// The Function App: .NET isolated worker with Durable Functions, on Flex Consumption (Linux), with a system-assigned
+// managed identity for everything (host storage, task hub, tables, Service Bus, Key Vault references). App settings
+// are built in main.bicep.
 param location string
 param name string
 param tags object
-@allowed(['FlexConsumption', 'ElasticPremium'])
-param hostingPlan string
 param storageAccountName string
 param deploymentContainerUrl string
 @description('App settings (name → value); Key Vault references are plain strings of the form @Microsoft.KeyVault(...).')
 param appSettings object
-param subnetId string
 param maximumInstanceCount int
 param instanceMemoryMB int
-param elasticPremiumSku string
+@description('Instances kept warm for the durable and http trigger groups (0: scale to zero).')
 param alwaysReadyInstances int
-
-var flex = hostingPlan == 'FlexConsumption'
-
-resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
-  name: storageAccountName
-}
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: 'asp-${name}'
   location: location
   tags: tags
-  kind: flex ? 'functionapp' : 'elastic'
-  sku: flex ? { name: 'FC1', tier: 'FlexConsumption' } : { name: elasticPremiumSku, tier: 'ElasticPremium' }
+  kind: 'functionapp'
+  sku: { name: 'FC1', tier: 'FlexConsumption' }
   properties: {
     reserved: true // Linux
-    maximumElasticWorkerCount: flex ? null : maximumInstanceCount
   }
-}
-
-// Elastic Premium keeps the app's files on an Azure Files share, which still needs the storage key.
-var contentShareSettings = flex
-  ? {}
-  : {
-      FUNCTIONS_EXTENSION_VERSION: '~4'
-      FUNCTIONS_WORKER_RUNTIME: 'custom'
-      WEBSITE_CONTENTAZUREFILECONNECTIONSTRING: 'DefaultEndpointsProtocol=https;AccountName=${storage.name};AccountKey=${storage.listKeys().keys[0].value};EndpointSuffix=${environment().suffixes.storage}'
-      WEBSITE_CONTENTSHARE: toLower(name)
-    }
-
-var hostStorageSettings = {
-  AzureWebJobsStorage__accountName: storage.name
-  AzureWebJobsStorage__credential: 'managedidentity'
 }
 
 resource site 'Microsoft.Web/sites@2024-04-01' = {
@@ -57,44 +33,38 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
-    virtualNetworkSubnetId: empty(subnetId) ? null : subnetId
-    vnetRouteAllEnabled: empty(subnetId) ? null : true
-    functionAppConfig: flex
-      ? {
-          deployment: {
-            storage: {
-              type: 'blobContainer'
-              value: deploymentContainerUrl
-              authentication: { type: 'SystemAssignedIdentity' }
-            }
-          }
-          scaleAndConcurrency: {
-            maximumInstanceCount: maximumInstanceCount
-            instanceMemoryMB: instanceMemoryMB
-          }
-          runtime: { name: 'custom', version: '1.0' }
+    keyVaultReferenceIdentity: 'SystemAssigned'
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: deploymentContainerUrl
+          authentication: { type: 'SystemAssignedIdentity' }
         }
-      : null
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+        // Durable timers and queued work wake a scaled-in app only when the scale controller next looks; warm
+        // instances keep "a timer fires within about a second" true in Azure too.
+        alwaysReady: alwaysReadyInstances > 0
+          ? [
+              { name: 'durable', instanceCount: alwaysReadyInstances }
+              { name: 'http', instanceCount: alwaysReadyInstances }
+            ]
+          : []
+      }
+      runtime: { name: 'dotnet-isolated', version: '10.0' }
+    }
     siteConfig: {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
       http20Enabled: true
-      healthCheckPath: flex ? null : '/health/ready'
-      minimumElasticInstanceCount: flex ? null : alwaysReadyInstances
       // What the platform needs to create the site; the full set follows in appsettings below.
-      appSettings: flex
-        ? [
-            { name: 'AzureWebJobsStorage__accountName', value: storage.name }
-            { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
-          ]
-        : [
-            { name: 'AzureWebJobsStorage__accountName', value: storage.name }
-            { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
-            { name: 'FUNCTIONS_EXTENSION_VERSION', value: '~4' }
-            { name: 'FUNCTIONS_WORKER_RUNTIME', value: 'custom' }
-            { name: 'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING', value: contentShareSettings.WEBSITE_CONTENTAZUREFILECONNECTIONSTRING }
-            { name: 'WEBSITE_CONTENTSHARE', value: contentShareSettings.WEBSITE_CONTENTSHARE }
-          ]
+      appSettings: [
+        { name: 'AzureWebJobsStorage__accountName', value: storageAccountName }
+        { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
+      ]
     }
   }
 }
@@ -102,7 +72,10 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
 resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: site
   name: 'appsettings'
-  properties: union(appSettings, contentShareSettings, hostStorageSettings)
+  properties: union(appSettings, {
+    AzureWebJobsStorage__accountName: storageAccountName
+    AzureWebJobsStorage__credential: 'managedidentity'
+  })
 }
 
 output name string = site.name

@@ -1,11 +1,10 @@
-// Key Vault (RBAC) holding the app's secrets: the PostgreSQL connection string (written here) and the channel and
-// link-signing secrets (set by an operator with `az keyvault secret set`, never in the repo).
+// Key Vault (RBAC) holding every secret the apps read: the link-signing key, channel credentials and webhook secrets,
+// the pages' Entra client secret. An operator sets them (`az keyvault secret set`), never the repository; the apps
+// read them through Key Vault references in their app settings, with Key Vault Secrets User.
 param location string
 param name string
 param tags object
 param tenantId string
-@secure()
-param postgresConnectionString string
 param purgeProtection bool
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
@@ -23,12 +22,5 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   }
 }
 
-resource postgres 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
-  parent: vault
-  name: 'postgres-connection-string'
-  properties: { value: postgresConnectionString, contentType: 'Npgsql connection string' }
-}
-
 output name string = vault.name
 output uri string = vault.properties.vaultUri
-output postgresSecretName string = postgres.name

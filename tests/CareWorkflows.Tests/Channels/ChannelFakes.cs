@@ -38,8 +38,19 @@ public static class ChannelFakes
     public static HttpRequestMessage TwilioPost(string path, Dictionary<string, string> form, string? signature = null, bool sign = true)
     {
         var r = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(form) };
-        if (sign) r.Headers.Add("X-Twilio-Signature", signature ?? WebhookSignatures.TwilioSignature(TwilioToken, TwilioWebhookBase + path, form));
+        if (sign) r.Headers.Add("X-Twilio-Signature", signature ?? TwilioSignature(TwilioToken, TwilioWebhookBase + path, form));
         return r;
+    }
+
+    /// <summary>
+    /// Signs as Twilio does (the app only validates, with the SDK): Base64(HMAC-SHA1(auth token, URL + each POST
+    /// parameter name and value, sorted by name)). Checked against Twilio's published example in TwilioSdkTests.
+    /// </summary>
+    public static string TwilioSignature(string authToken, string url, IEnumerable<KeyValuePair<string, string>> form)
+    {
+        var sb = new StringBuilder(url);
+        foreach (var (k, v) in form.OrderBy(p => p.Key, StringComparer.Ordinal)) sb.Append(k).Append(v);
+        return Convert.ToBase64String(HMACSHA1.HashData(Encoding.UTF8.GetBytes(authToken), Encoding.UTF8.GetBytes(sb.ToString())));
     }
 
     // ---------- SendGrid event webhook (ECDSA P-256) ----------

@@ -67,7 +67,10 @@ public sealed class ChannelSendTests : IDisposable
 
     // ---------- Twilio ----------
 
-    private TwilioSmsChannel Twilio() => new(new HttpClient(), new TwilioSettings(TwilioSid, TwilioToken, "+447700900000", null, _fake.Url!, TwilioWebhookBase));
+    // The SDK always names https://api.twilio.com; TwilioApiBaseUrl (registered with the channel's HttpClient) sends it to the fake.
+    private TwilioSmsChannel Twilio(string? messagingServiceSid = null) =>
+        new(new HttpClient(new TwilioApiBaseUrl(_fake.Url!) { InnerHandler = new HttpClientHandler() }),
+            new TwilioSettings(TwilioSid, TwilioToken, messagingServiceSid is null ? "+447700900000" : null, messagingServiceSid, _fake.Url!, TwilioWebhookBase));
 
     [Fact]
     public async Task Twilio_posts_form_with_basic_auth_and_status_callback_and_records_the_sid()

@@ -25,6 +25,19 @@ public sealed class ChannelSettingsTests
     }
 
     [Fact]
+    public void A_Key_Vault_reference_the_platform_could_not_resolve_stops_the_start_naming_the_setting_not_its_value()
+    {
+        // What App Service / Functions leave in an app setting whose secret is missing: the reference text itself.
+        const string unresolved = "@Microsoft.KeyVault(VaultName=kv-cw-prod;SecretName=notify-callback-token)";
+        using var app = new CareWorkflowsApp(settings: new Dictionary<string, string?> { ["Notify:CallbackBearerToken"] = unresolved });
+
+        var message = Flatten(Assert.ThrowsAny<Exception>(() => app.Services));
+
+        Assert.Contains("Key Vault references were not resolved for Notify:CallbackBearerToken", message);
+        Assert.DoesNotContain("SecretName", message);
+    }
+
+    [Fact]
     public void An_unknown_channel_name_stops_the_start()
     {
         using var app = new CareWorkflowsApp(settings: new Dictionary<string, string?> { ["Channels:Sms"] = "Carrier-pigeon" });

@@ -28,7 +28,7 @@ public sealed class ChannelsTestApp : IAsyncDisposable
     public IServiceProvider Services => _factory.Services;
     public WorkflowRuntime Runtime => Services.GetRequiredService<WorkflowRuntime>();
     public IWorkflowStore Store => Services.GetRequiredService<IWorkflowStore>();
-    public IInboundStore Inbound => (IInboundStore)Store;
+    public IInboundStore Inbound => Services.GetRequiredService<IInboundStore>();
     public Instant Now => Services.GetRequiredService<SimulationClock>().GetCurrentInstant();
 
     public HttpClient Client() => _factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });

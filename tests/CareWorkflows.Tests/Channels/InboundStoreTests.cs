@@ -5,32 +5,15 @@ using NodaTime;
 
 namespace CareWorkflows.Tests.Channels;
 
-/// <summary>The inbound table on both stores: stored once per provider message id.</summary>
+/// <summary>
+/// The lookup delivery webhooks make in the outbox, on both SQL stores (the inbound contract itself, on every store, is in
+/// ServiceData/InboundStoreContractTests).
+/// </summary>
 public sealed class InboundStoreTests
 {
     public static TheoryData<string> Stores => TestDatabases.Stores;
 
     private static readonly Instant At = Instant.FromUtc(2026, 11, 24, 9, 0);
-
-    [Theory]
-    [MemberData(nameof(Stores))]
-    public async Task An_inbound_message_is_stored_once_per_provider_message_id(string kind)
-    {
-        var store = (IInboundStore)await TestDatabases.NewStoreAsync(kind);
-        var m = new InboundMessage("Twilio", "SM1", MessageChannel.Sms, "+447700900111", "ACCEPT D2A-7K3QX 14:30", At);
-
-        var first = await store.RecordInboundAsync(m);
-        await store.SetInboundOutcomeAsync("Twilio", "SM1", "D2A-7K3QX", InboundOutcomes.Applied, null);
-        var again = await store.RecordInboundAsync(m with { Body = "changed" });
-        var otherProvider = await store.RecordInboundAsync(m with { Provider = "Notify" });
-
-        Assert.True(first.Inserted);
-        Assert.False(again.Inserted);
-        Assert.Equal(("ACCEPT D2A-7K3QX 14:30", InboundOutcomes.Applied, "D2A-7K3QX"), (again.Stored.Body, again.Stored.Outcome, again.Stored.Reference));
-        Assert.True(otherProvider.Inserted);
-        Assert.Equal(2, (await store.GetInboundAsync()).Count);
-        Assert.Single(await store.GetInboundAsync("D2A-7K3QX"));
-    }
 
     [Theory]
     [MemberData(nameof(Stores))]
@@ -44,10 +27,10 @@ public sealed class InboundStoreTests
         await store.ClaimOutboxAsync(At, 10, "w", Duration.FromMinutes(1));
         await store.MarkSentAsync(id, "w", "Twilio", "SM-42", At);
 
-        var found = await ((IInboundStore)store).FindMessageByProviderIdAsync("Twilio", "SM-42");
+        var found = await ((ISentMessageLookup)store).FindMessageByProviderIdAsync("Twilio", "SM-42");
 
         Assert.Equal(id, found?.Id);
-        Assert.Null(await ((IInboundStore)store).FindMessageByProviderIdAsync("Notify", "SM-42"));
+        Assert.Null(await ((ISentMessageLookup)store).FindMessageByProviderIdAsync("Notify", "SM-42"));
     }
 }
 

@@ -46,10 +46,10 @@ public sealed class WebhookAuthenticationTests : IAsyncLifetime
         ("twilio-inbound", "forged") => TwilioPost("/webhooks/twilio/inbound", InboundForm, signature: Convert.ToBase64String(RandomNumberGenerator.GetBytes(20))),
         // Signed correctly, but for another URL: a signature cannot be replayed against a different endpoint.
         ("twilio-inbound", "other-url") => TwilioPost("/webhooks/twilio/inbound", InboundForm,
-            signature: CareWorkflows.Functions.Channels.WebhookSignatures.TwilioSignature(TwilioToken, TwilioWebhookBase + "/webhooks/twilio/status", InboundForm)),
+            signature: TwilioSignature(TwilioToken, TwilioWebhookBase + "/webhooks/twilio/status", InboundForm)),
         ("twilio-status", "missing") => TwilioPost("/webhooks/twilio/status", StatusForm, sign: false),
         ("twilio-status", "forged") => TwilioPost("/webhooks/twilio/status", StatusForm,
-            signature: CareWorkflows.Functions.Channels.WebhookSignatures.TwilioSignature("not-the-auth-token", TwilioWebhookBase + "/webhooks/twilio/status", StatusForm)),
+            signature: TwilioSignature("not-the-auth-token", TwilioWebhookBase + "/webhooks/twilio/status", StatusForm)),
         ("sendgrid-events", "missing") => SendGridEvents(EventsJson, sign: false),
         ("sendgrid-events", "forged") => SendGridEvents(EventsJson, signer: ECDsa.Create(ECCurve.NamedCurves.nistP256)),
         ("sendgrid-events", "tampered") => Tampered(),

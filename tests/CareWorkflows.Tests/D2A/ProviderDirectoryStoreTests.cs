@@ -4,36 +4,13 @@ using NodaTime;
 
 namespace CareWorkflows.Tests.D2A;
 
-/// <summary>The provider directory on both stores (migration 0002), and the eligibility rules.</summary>
+/// <summary>The eligibility rules over the provider directory (the directory itself, on every store: ServiceData/ProviderDirectoryContractTests).</summary>
 public sealed class ProviderDirectoryStoreTests
 {
     private static ProviderRecord Provider(string id, ProviderKind kind = ProviderKind.Patch, string[]? patches = null, CqcRating rating = CqcRating.Good,
         bool active = true, decimal hours = 1000m) =>
         new(id, $"Provider {id}", kind, patches ?? (kind == ProviderKind.Patch ? ["East"] : []), $"{id}@example.org", "+447700900100", rating, active, hours,
             Instant.FromUtc(2026, 11, 24, 9, 0));
-
-    [Theory]
-    [MemberData(nameof(TestDatabases.Stores), MemberType = typeof(TestDatabases))]
-    public async Task Providers_and_patches_round_trip_and_ids_are_unique(string kind)
-    {
-        var directory = (IProviderDirectory)await TestDatabases.NewStoreAsync(kind);
-        await directory.PutPatchAsync(new PatchRecord("East", ["Orpington", "Petts Wood & Knoll"]));
-        await directory.PutPatchAsync(new PatchRecord("East", ["Orpington"]));
-        Assert.Equal(["Orpington"], Assert.Single(await directory.ListPatchesAsync()).Wards);
-
-        var p = Provider("east-one", hours: 1234.5m);
-        Assert.True(await directory.AddProviderAsync(p));
-        Assert.False(await directory.AddProviderAsync(p with { Name = "Other" }));
-        Assert.Equal(p, await directory.GetProviderAsync("east-one") is { } got ? got with { Patches = p.Patches } : null);
-        Assert.Equal(["East"], (await directory.GetProviderAsync("east-one"))!.Patches);
-
-        Assert.True(await directory.UpdateProviderAsync(p with { CqcRating = CqcRating.Inadequate, Active = false, WeeklyHours = 10m }));
-        var updated = (await directory.GetProviderAsync("east-one"))!;
-        Assert.Equal((CqcRating.Inadequate, false, 10m), (updated.CqcRating, updated.Active, updated.WeeklyHours));
-        Assert.False(await directory.UpdateProviderAsync(Provider("nobody")));
-        Assert.Null(await directory.GetProviderAsync("nobody"));
-        Assert.Single(await directory.ListProvidersAsync());
-    }
 
     [Fact]
     public void Only_active_providers_rated_good_or_better_and_under_the_hours_cap_are_offered()

@@ -164,7 +164,7 @@ public sealed class BadInputFuzzTests
                 }
                 else if (rng.Next(2) == 0) form.Add(new("MessageSid", "SM" + Garbage[rng.Next(Garbage.Length)]));
                 request.Content = new FormUrlEncodedContent(form);
-                request.Headers.TryAddWithoutValidation("X-Twilio-Signature", WebhookSignatures.TwilioSignature(TwilioAuthToken, "http://localhost" + pathAndQuery, form));
+                request.Headers.TryAddWithoutValidation("X-Twilio-Signature", CareWorkflows.Tests.Channels.ChannelFakes.TwilioSignature(TwilioAuthToken, "http://localhost" + pathAndQuery, form));
             }
             else if (path == "/webhooks/sendgrid/events")
             {

@@ -35,22 +35,6 @@ public sealed class StoreContractTests
     }
 
     [Theory, MemberData(nameof(TestDatabases.Stores), MemberType = typeof(TestDatabases))]
-    public async Task Documents_are_listed_by_exact_key_prefix(string kind)
-    {
-        var store = await TestDatabases.NewStoreAsync(kind);
-        var at = Instant.FromUtc(2026, 11, 28, 9, 0);
-        await store.PutDocumentAsync("keys:b", "2", at);
-        await store.PutDocumentAsync("keys:a", "1", at);
-        await store.PutDocumentAsync("keys_x", "wildcard lookalike", at);
-        await store.PutDocumentAsync("other", "3", at);
-        await store.PutDocumentAsync("keys:a", "1b", at); // replaced, not added
-
-        Assert.Equal([("keys:a", "1b"), ("keys:b", "2")], await store.ListDocumentsAsync("keys:"));
-        Assert.Empty(await store.ListDocumentsAsync("keys%"));
-        Assert.Equal(["keys_x"], (await store.ListDocumentsAsync("keys_")).Select(d => d.Key));
-    }
-
-    [Theory, MemberData(nameof(TestDatabases.Stores), MemberType = typeof(TestDatabases))]
     public async Task A_commit_at_a_stale_version_is_refused_and_writes_nothing(string kind)
     {
         var h = new RuntimeHarness(await TestDatabases.NewStoreAsync(kind));

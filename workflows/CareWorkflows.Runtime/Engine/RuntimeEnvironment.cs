@@ -25,7 +25,7 @@ public sealed class RuntimeEnvironment(PolicySettings policy, ILinkIssuer links,
     /// Takes the operator-loaded bank holidays from the store if they reach further than the data in use (another
     /// node may have loaded them). True when the calendar changed.
     /// </summary>
-    public async Task<bool> RefreshCalendarAsync(Store.IWorkflowStore store, CancellationToken ct = default)
+    public async Task<bool> RefreshCalendarAsync(Store.IDocumentStore store, CancellationToken ct = default)
     {
         if (await store.GetDocumentAsync(BankHolidaysDocument, ct) is not { } json) return false;
         var loaded = WorkingCalendar.FromGovUkJson(json, endOfDay: Calendar.EndOfDay);

@@ -28,7 +28,10 @@ public sealed record ProviderRecord(
 /// <summary>A patch (locality) of the borough and its wards (B 1.5.4).</summary>
 public sealed record PatchRecord(string Name, IReadOnlyList<string> Wards);
 
-/// <summary>The provider directory. Implemented by both stores (see SqlWorkflowStore.Providers.cs).</summary>
+/// <summary>
+/// The provider directory. Implemented by the SQL stores (SqlWorkflowStore.Providers.cs) and by Table storage
+/// (<see cref="Tables.TableProviderDirectory"/>).
+/// </summary>
 public interface IProviderDirectory
 {
     Task<IReadOnlyList<ProviderRecord>> ListProvidersAsync(CancellationToken ct = default);

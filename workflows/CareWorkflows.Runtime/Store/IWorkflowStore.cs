@@ -4,9 +4,11 @@ namespace CareWorkflows.Runtime.Store;
 
 /// <summary>
 /// The one store contract. Implemented by SQLite (embedded, single node) and PostgreSQL (multi-node).
-/// The same contract test suite runs against both (tests/CareWorkflows.Tests/Store).
+/// The same contract test suite runs against both (tests/CareWorkflows.Tests/Store). Documents and idempotency keys are
+/// their own small contracts (<see cref="IDocumentStore"/>, <see cref="IIdempotencyStore"/>), which the SQL stores
+/// implement too; callers that need only those depend on them.
 /// </summary>
-public interface IWorkflowStore
+public interface IWorkflowStore : IDocumentStore, IIdempotencyStore
 {
     string Name { get; }
 
@@ -17,9 +19,6 @@ public interface IWorkflowStore
     Task<bool> IsReadyAsync(CancellationToken ct = default);
 
     Task<InstanceRow?> LoadAsync(string reference, CancellationToken ct = default);
-
-    /// <summary>The stored result of an idempotent command, if that key was used before.</summary>
-    Task<string?> FindCommandResultAsync(string idempotencyKey, CancellationToken ct = default);
 
     /// <summary>
     /// Writes one transition in one transaction. Throws <see cref="ConcurrencyConflictException"/> when the version
@@ -56,10 +55,4 @@ public interface IWorkflowStore
 
     /// <summary>Open asks, filtered by any of reference, recipient, sender email or mobile.</summary>
     Task<IReadOnlyList<AskRow>> FindAsksAsync(string? reference = null, string? recipientId = null, string? email = null, string? mobile = null, CancellationToken ct = default);
-
-    /// <summary>Small key/value documents the service keeps (e.g. the loaded bank-holiday file).</summary>
-    Task<string?> GetDocumentAsync(string key, CancellationToken ct = default);
-    Task PutDocumentAsync(string key, string value, Instant now, CancellationToken ct = default);
-    /// <summary>Documents whose key starts with <paramref name="keyPrefix"/>, in key order.</summary>
-    Task<IReadOnlyList<(string Key, string Value)>> ListDocumentsAsync(string keyPrefix, CancellationToken ct = default);
 }

@@ -4,37 +4,8 @@ using NodaTime;
 
 namespace CareWorkflows.Runtime.Store;
 
-/// <summary>An SMS or email reply as received from a provider's webhook.</summary>
-public sealed record InboundMessage(
-    string Provider, string ProviderMessageId, MessageChannel Channel, string Sender, string Body, Instant ReceivedAt,
-    string? Reference = null, string Outcome = InboundOutcomes.Received, string? Reply = null);
-
-/// <summary>What became of an inbound message.</summary>
-public static class InboundOutcomes
-{
-    /// <summary>Stored, not yet handled (or handling stopped half-way: a redelivery handles it again).</summary>
-    public const string Received = "Received";
-    public const string Applied = "Applied";
-    /// <summary>Not understood or ambiguous: the sender got a helpful reply; no workflow saw it.</summary>
-    public const string NotUnderstood = "NotUnderstood";
-    /// <summary>The sender is not the recipient of the ask.</summary>
-    public const string SenderMismatch = "SenderMismatch";
-    /// <summary>Understood, but the workflow refused it (closed, invalid answer).</summary>
-    public const string Refused = "Refused";
-}
-
-/// <summary>Inbound replies and the lookups delivery webhooks need. Implemented by both SQL stores.</summary>
-public interface IInboundStore
-{
-    /// <summary>Stores the message unless one with the same provider and provider message id exists; returns the stored row either way.</summary>
-    Task<(bool Inserted, InboundMessage Stored)> RecordInboundAsync(InboundMessage m, CancellationToken ct = default);
-    Task SetInboundOutcomeAsync(string provider, string providerMessageId, string? reference, string outcome, string? reply, CancellationToken ct = default);
-    Task<IReadOnlyList<InboundMessage>> GetInboundAsync(string? reference = null, int limit = 500, CancellationToken ct = default);
-    /// <summary>The outbox message a provider knows by its own id (delivery-status webhooks).</summary>
-    Task<OutboxMessage?> FindMessageByProviderIdAsync(string provider, string providerMessageId, CancellationToken ct = default);
-}
-
-public abstract partial class SqlWorkflowStore : IInboundStore
+/// <summary>The inbound table (migration 0004), same SQL on both stores.</summary>
+public abstract partial class SqlWorkflowStore : IInboundStore, ISentMessageLookup
 {
     private const string InboundColumns =
         "provider AS Provider, provider_message_id AS ProviderMessageId, channel AS Channel, sender AS Sender, body AS Body, received_at AS ReceivedAt, " +

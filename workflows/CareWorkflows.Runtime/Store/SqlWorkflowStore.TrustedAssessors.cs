@@ -30,13 +30,7 @@ public abstract partial class SqlWorkflowStore : ITrustedAssessorDirectory
     }
 #pragma warning restore CS0649
 
-    /// <summary>Hours to whole hundredths. Callers round to 2 dp first; anything finer is refused here rather than lost.</summary>
-    private static long Centi(decimal hours)
-    {
-        var c = hours * 100m;
-        if (c != decimal.Truncate(c)) throw new ArgumentException($"{hours} has more than 2 decimal places.", nameof(hours));
-        return (long)c;
-    }
+    private static long Centi(decimal hours) => WeeklyHours.ToCenti(hours);
 
     public async Task<bool> UpsertAssessorAsync(TrustedAssessorRecord a, CancellationToken ct = default)
     {

@@ -116,6 +116,22 @@ public abstract partial class SqlWorkflowStore : IWorkflowStore
             "SELECT result FROM commands WHERE idempotency_key = @idempotencyKey", new { idempotencyKey }, cancellationToken: ct));
     }
 
+    public async Task<(bool Saved, string Result)> SaveCommandResultIfAbsentAsync(string idempotencyKey, string reference, string result, Instant at, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        using (await WriteLockAsync(ct))
+        {
+            // The primary key decides: the first insert wins, later ones change nothing (the same row a commit writes).
+            var n = await c.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO commands (idempotency_key, reference, result, created_at) VALUES (@idempotencyKey, @reference, @result, @at) " +
+                "ON CONFLICT (idempotency_key) DO NOTHING",
+                new { idempotencyKey, reference, result, at = T(at) }, cancellationToken: ct));
+            if (n == 1) return (true, result);
+        }
+        return (false, await c.QuerySingleAsync<string>(new CommandDefinition(
+            "SELECT result FROM commands WHERE idempotency_key = @idempotencyKey", new { idempotencyKey }, cancellationToken: ct)));
+    }
+
     /// <summary>What a statement of a commit must have changed, checked before the transaction commits.</summary>
     private enum Expect { Any, OneRowOrConflict, OneRowOrStaleTimer }
 
@@ -436,8 +452,9 @@ public abstract partial class SqlWorkflowStore : IWorkflowStore
         await using var c = await OpenAsync(ct);
         // substr, not LIKE: a prefix holding % or _ matches itself only.
         var rows = await c.QueryAsync<(string Key, string Value)>(new CommandDefinition(
-            "SELECT key, value FROM documents WHERE substr(key, 1, @n) = @keyPrefix ORDER BY key", new { keyPrefix, n = keyPrefix.Length }, cancellationToken: ct));
-        return rows.ToList();
+            "SELECT key, value FROM documents WHERE substr(key, 1, @n) = @keyPrefix", new { keyPrefix, n = keyPrefix.Length }, cancellationToken: ct));
+        // Ordinal order whatever the database's collation (the same order on every store).
+        return rows.OrderBy(r => r.Key, StringComparer.Ordinal).ToList();
     }
 
     public async Task PutDocumentAsync(string key, string value, Instant now, CancellationToken ct = default)

@@ -20,7 +20,10 @@ public sealed record TrustedAssessorRecord(string Id, string ProviderId, string 
 public sealed record CarePackageRecord(string Id, string ProviderId, decimal WeeklyHours, bool LowLevel, bool MovingAndHandling, string? AdjustmentReference,
     Instant CreatedAt, Instant UpdatedAt);
 
-/// <summary>The registry of trusted assessors and packages. Implemented by both SQL stores.</summary>
+/// <summary>
+/// The registry of trusted assessors and packages. Implemented by the SQL stores (migration 0003) and by Table storage
+/// (<see cref="Tables.TableTrustedAssessorDirectory"/>).
+/// </summary>
 public interface ITrustedAssessorDirectory
 {
     /// <summary>Adds or replaces an assessor. Returns true when it was new.</summary>
@@ -48,4 +51,16 @@ public interface ITrustedAssessorDirectory
     /// Returns true when a row changed.
     /// </summary>
     Task<bool> SetPackageHoursFromAdjustmentAsync(string packageId, string reference, decimal weeklyHours, Instant at, CancellationToken ct = default);
+}
+
+/// <summary>Weekly hours as stored: whole hundredths (exact on every store).</summary>
+internal static class WeeklyHours
+{
+    /// <summary>Hours to whole hundredths. Callers round to 2 dp first; anything finer is refused here rather than lost.</summary>
+    public static long ToCenti(decimal hours)
+    {
+        var c = hours * 100m;
+        if (c != decimal.Truncate(c)) throw new ArgumentException($"{hours} has more than 2 decimal places.", nameof(hours));
+        return (long)c;
+    }
 }

@@ -1,0 +1,44 @@
+using Azure.Identity;
+using Azure.Messaging.ServiceBus;
+using CareWorkflows.Functions.Hosting;
+using CareWorkflows.Functions.ServiceBus;
+using CareWorkflows.Runtime.Integration;
+
+namespace CareWorkflows.Functions.Extensions;
+
+/// <summary>
+/// Service Bus: integration events out (a topic) and hospital referrals in (a queue). The connection is the setting the
+/// Functions Service Bus trigger uses too, <c>ServiceBusConnection</c>: a connection string, or
+/// <c>ServiceBusConnection:fullyQualifiedNamespace</c> (<c>ServiceBusConnection__fullyQualifiedNamespace</c> in app
+/// settings) with the app's managed identity. Without either, events go nowhere (<see cref="NoIntegrationEvents"/>) and
+/// nothing receives the queue.
+/// </summary>
+public static class ServiceBusRegistration
+{
+    public const string ConnectionSetting = "ServiceBusConnection";
+
+    public static IServiceCollection AddCareWorkflowsServiceBus(this IServiceCollection services, IConfiguration config)
+    {
+        services.AddSingleton<ReferralQueueHandler>(); // also the custom-handler invocation's
+        if (Client(config) is not { } client)
+        {
+            services.AddSingleton<IIntegrationEvents, NoIntegrationEvents>();
+            return services;
+        }
+        services.AddSingleton(client);
+        var topic = config["ServiceBus:IntegrationEventsTopic"] ?? ServiceBusIntegrationEvents.DefaultTopic;
+        services.AddSingleton<IIntegrationEvents>(sp => new ServiceBusIntegrationEvents(sp.GetRequiredService<ServiceBusClient>().CreateSender(topic)));
+        // Under Azure Functions the host's trigger receives the queue; elsewhere this app does (ServiceBus:ReferralIntake=false turns it off).
+        if (!FunctionsHosting.IsHostedByFunctions(config) && config.GetValue("ServiceBus:ReferralIntake", true))
+            services.AddHostedService<ReferralQueueReceiver>();
+        return services;
+    }
+
+    private static ServiceBusClient? Client(IConfiguration config)
+    {
+        var section = config.GetSection(ConnectionSetting);
+        if (section.Value is { Length: > 0 } connectionString) return new ServiceBusClient(connectionString);
+        if (section["fullyQualifiedNamespace"] is { Length: > 0 } ns) return new ServiceBusClient(ns, new DefaultAzureCredential());
+        return null;
+    }
+}
