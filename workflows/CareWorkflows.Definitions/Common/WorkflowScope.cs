@@ -1,3 +1,4 @@
+using CareWorkflows.Definitions;
 using System.Text.Json;
 using Microsoft.DurableTask;
 using NodaTime;

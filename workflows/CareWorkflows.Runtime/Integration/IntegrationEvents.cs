@@ -1,3 +1,4 @@
+using CareWorkflows.Definitions;
 using System.Text.Json;
 using CareWorkflows.Runtime.Engine;
 using NodaTime;
