@@ -40,7 +40,7 @@ public static class InstancesApi
     public static string Local(Instant i) => WorkflowContext.Local(i);
 
     private static async Task<Results<Ok<IReadOnlyList<InstanceListItem>>, ProblemHttpResult>> ListAsync(
-        string? type, string? status, string? overdue, IWorkflowStore store, IClock clock, WorkflowRegistry registry, CancellationToken ct)
+        string? type, string? status, string? overdue, Workflows.WorkflowClient workflows, IClock clock, CancellationToken ct)
     {
         bool? overdueOnly = null;
         if (overdue is not null)
@@ -48,27 +48,29 @@ public static class InstancesApi
             if (!bool.TryParse(overdue, out var o)) return Problems.BadRequest("overdue must be true or false.");
             overdueOnly = o;
         }
-        if (type is not null && !registry.TryGet(type, out _)) return Problems.BadRequest($"Unknown type '{type}'. Known: {string.Join(", ", registry.All.Select(d => d.Type))}.");
+        if (type is not null && !workflows.Types.Contains(type)) return Problems.BadRequest($"Unknown type '{type}'. Known: {string.Join(", ", workflows.Types)}.");
         var now = clock.GetCurrentInstant();
-        var rows = await store.ListInstancesAsync(new InstanceFilter(type, status, overdueOnly), now, ct);
+        var rows = await workflows.ListAsync(new InstanceFilter(type, status, overdueOnly), now, ct);
         IReadOnlyList<InstanceListItem> items = rows.Select(r => new InstanceListItem(r.Reference, r.Type, r.Status, r.Completed, r.Summary, r.CreatedAt, r.UpdatedAt,
             r.NextDueAt, r.NextDueAt is { } d ? Local(d) : null, r.NextDueAt <= now)).ToList();
         return TypedResults.Ok(items);
     }
 
-    private static async Task<Results<Ok<InstanceView>, ProblemHttpResult>> GetAsync(string reference, IWorkflowStore store, CancellationToken ct)
+    private static async Task<Results<Ok<InstanceView>, ProblemHttpResult>> GetAsync(string reference, Workflows.WorkflowClient workflows, HttpContext http, CancellationToken ct)
     {
-        var view = await LoadViewAsync(reference, store, ct);
+        // Staff answers carry personal data: never kept by a browser or proxy.
+        http.Response.Headers.CacheControl = "no-store";
+        var view = await LoadViewAsync(reference, workflows, ct);
         return view is null ? Problems.NotFound(reference) : TypedResults.Ok(view);
     }
 
-    public static async Task<InstanceView?> LoadViewAsync(string reference, IWorkflowStore store, CancellationToken ct)
+    public static async Task<InstanceView?> LoadViewAsync(string reference, Workflows.WorkflowClient workflows, CancellationToken ct)
     {
-        var row = await store.LoadAsync(reference.ToUpperInvariant(), ct);
-        if (row is null) return null;
-        var timers = await store.GetTimersAsync(row.Reference, ct);
-        var timeline = await store.GetTimelineAsync(row.Reference, ct);
-        var messages = await store.GetMessagesAsync(reference: row.Reference, ct: ct);
+        reference = reference.ToUpperInvariant();
+        if (!References.IsWellFormed(reference)) return null;
+        var instance = await workflows.LoadAsync(reference, withTimeline: true, ct);
+        if (instance is null) return null;
+        var (row, timers, timeline, messages) = (instance.Row, instance.Timers, instance.Timeline, instance.Messages);
         using var state = JsonDocument.Parse(row.State);
         return new InstanceView(row.Reference, row.Type, row.Status, row.Completed, row.Summary, row.Version, row.CreatedAt, row.UpdatedAt, state.RootElement.Clone(),
             timers.Select(t => new TimerView(t.Name, t.DueAt, Local(t.DueAt))).ToList(),
@@ -86,10 +88,12 @@ public static class InstancesApi
         : reason.Length > 2000 ? "The reason is longer than 2,000 characters." : null;
 
     private static async Task<Results<Ok<TransitionOutcome>, ProblemHttpResult>> CancelAsync(
-        string reference, CancelRequest? body, HttpContext http, WorkflowRuntime runtime, CancellationToken ct)
+        string reference, CancelRequest? body, HttpContext http, Workflows.WorkflowClient workflows, CancellationToken ct)
     {
         if (CancelReasonError(body?.Reason) is { } error) return Problems.Unprocessable(error);
-        var outcome = await runtime.CancelAsync(reference.ToUpperInvariant(), body!.Reason!.Trim(), http.User.ToActor(), ct);
+        reference = reference.ToUpperInvariant();
+        if (!References.IsWellFormed(reference)) return Problems.NotFound(reference);
+        var outcome = await workflows.CancelAsync(reference, body!.Reason!.Trim(), http.User.ToActor(), ct);
         return Problems.For(outcome) is { } p ? p : TypedResults.Ok(outcome);
     }
 }

@@ -25,9 +25,9 @@ public static class LinksApi
 
     public sealed record LinkAnswer(string Reference, string Action, string Status);
 
-    private static async Task<IResult> ShowAsync(string token, HttpContext http, HmacLinkIssuer issuer, IWorkflowStore store, IClock clock, CancellationToken ct)
+    private static async Task<IResult> ShowAsync(string token, HttpContext http, HmacLinkIssuer issuer, IWorkflowStore store, Workflows.WorkflowClient workflows, IClock clock, CancellationToken ct)
     {
-        var (ask, problem) = await ResolveAsync(token, issuer, store, clock, ct);
+        var (ask, problem) = await ResolveAsync(token, issuer, store, workflows, clock, ct);
         if (problem is not null) return Page(http, problem.Value.Status, problem.Value.Title, $"<p>{H(problem.Value.Detail)}</p>");
         var (reference, a) = ask!.Value;
         var body = new StringBuilder();
@@ -50,9 +50,9 @@ public static class LinksApi
     }
 
     private static async Task<IResult> AnswerAsync(string token, HttpContext http, HmacLinkIssuer issuer, IWorkflowStore store, IClock clock,
-        WorkflowRuntime runtime, CancellationToken ct)
+        Workflows.WorkflowClient workflows, CancellationToken ct)
     {
-        var (ask, problem) = await ResolveAsync(token, issuer, store, clock, ct, allowClosed: true);
+        var (ask, problem) = await ResolveAsync(token, issuer, store, workflows, clock, ct, allowClosed: true);
         if (problem is not null) return Answer(http, problem.Value.Status, problem.Value.Title, problem.Value.Detail);
         var (reference, a) = ask!.Value;
         var fields = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -74,20 +74,20 @@ public static class LinksApi
         // Was the link used already? Its id is the idempotency key of the answer it gave.
         if (await store.FindCommandResultAsync(ClaimsOf(token, issuer, clock).TokenId, ct) is not null)
             return Answer(http, 409, "This link has already been used", $"The answer to {reference} through this link was already recorded.");
-        var row = await store.LoadAsync(reference, ct);
-        if (row is null) return Answer(http, 404, "Not found", $"There is no {reference}.");
+        var instance = await workflows.LoadAsync(reference, withTimeline: false, ct);
+        if (instance is null) return Answer(http, 404, "Not found", $"There is no {reference}.");
         if (!a.Action.Equals(ClaimsOf(token, issuer, clock).Action, StringComparison.Ordinal))
             return Answer(http, 409, "No longer open", "This request is no longer open.");
-        var definition = runtime.Registry.Get(row.Type);
-        var open = (await store.FindAsksAsync(reference: reference, recipientId: a.RecipientId, ct: ct)).Any(x => x.Ask.Action == a.Action);
+        var open = instance.Asks.Any(x => x.Ask.RecipientId == a.RecipientId && x.Ask.Action == a.Action);
         if (!open) return Answer(http, 409, "No longer open", $"{reference} is no longer waiting for this answer.");
-        var parsed = definition.ParseReply(runtime.DeserializeState(row), a, fields);
+        var parsed = workflows.ParseReply(instance, a, fields);
         if (parsed.Input is null) return Answer(http, 422, "The answer is not valid", parsed.Error ?? "The answer could not be read.");
         var actor = new Actor(a.RecipientId, a.RecipientRole, a.RecipientRole == Roles.Provider ? a.RecipientId : null, $"signed link ({a.Action})");
-        var outcome = await runtime.ApplyAsync(reference, parsed.Input, actor, idempotencyKey: ClaimsOf(token, issuer, clock).TokenId, ct: ct);
+        var outcome = await workflows.ApplyAsync(reference, parsed.Input, actor, idempotencyKey: ClaimsOf(token, issuer, clock).TokenId, via: "link", ct: ct);
         return outcome.Kind switch
         {
             OutcomeKind.Applied => Answer(http, 200, "Thank you", $"Your answer to {reference} is recorded.", new LinkAnswer(reference, a.Action, outcome.Status!)),
+            OutcomeKind.Accepted => Answer(http, 202, "Thank you", $"Your answer to {reference} is received and will be recorded shortly.", new LinkAnswer(reference, a.Action, "Pending")),
             OutcomeKind.Replayed => Answer(http, 409, "This link has already been used", $"The answer to {reference} through this link was already recorded."),
             OutcomeKind.Rejected => Answer(http, (int)outcome.Rejection!.Kind, outcome.Rejection.Title, outcome.Rejection.Detail),
             _ => Answer(http, 409, "No longer open", $"{reference} moved on meanwhile."),
@@ -101,7 +101,7 @@ public static class LinksApi
     }
 
     private static async Task<((string Reference, OpenAsk Ask)?, (int Status, string Title, string Detail)?)> ResolveAsync(
-        string token, HmacLinkIssuer issuer, IWorkflowStore store, IClock clock, CancellationToken ct, bool allowClosed = false)
+        string token, HmacLinkIssuer issuer, IWorkflowStore store, Workflows.WorkflowClient workflows, IClock clock, CancellationToken ct, bool allowClosed = false)
     {
         switch (issuer.Validate(token, clock.GetCurrentInstant(), out var claims))
         {
@@ -110,7 +110,7 @@ public static class LinksApi
             case LinkValidation.Expired: return (null, (410, "This link has expired", "The time to answer through this link has passed. Please contact the council team."));
         }
         var c = claims!;
-        var asks = await store.FindAsksAsync(reference: c.Reference, recipientId: c.RecipientId, ct: ct);
+        var asks = await workflows.FindAsksAsync(reference: c.Reference, recipientId: c.RecipientId, ct: ct);
         var ask = asks.FirstOrDefault(x => x.Ask.Action == c.Action);
         if (ask is null)
         {

@@ -1,6 +1,7 @@
 using CareWorkflows.Definitions;
-using CareWorkflows.Definitions.Workflows;
+using CareWorkflows.Definitions.QualityConcerns;
 using CareWorkflows.Functions.Auth;
+using CareWorkflows.Functions.Workflows;
 using CareWorkflows.Runtime.Engine;
 using Microsoft.AspNetCore.Http.HttpResults;
 using NodaTime;
@@ -49,8 +50,8 @@ public static class QualityConcernsApi
         return new QualityConcern.Raise(provider.Id, provider.Name, provider.Email, concern, body.ResponseWorkingDays);
     }
 
-    private static async Task<Results<Created<ConcernRaisedView>, ProblemHttpResult>> RaiseAsync(RaiseConcernRequest? body, HttpContext http, WorkflowRuntime runtime,
-        CancellationToken ct)
+    private static async Task<Results<Created<ConcernRaisedView>, ProblemHttpResult>> RaiseAsync(RaiseConcernRequest? body, HttpContext http, WorkflowClient workflows,
+        IWorkflowSetupSource setup, CancellationToken ct)
     {
         var actor = http.User.ToActor();
         if (!actor.IsIn(QualityConcern.CouncilRoles)) return Problems.Forbidden("Only the Quality Assurance team can raise a quality concern.");
@@ -58,46 +59,49 @@ public static class QualityConcernsApi
         var c = new RequestChecks();
         var input = RaiseInput(body, c);
         if (!c.Ok) return Problems.Validation(c.Errors);
-        var outcome = await runtime.StartAsync("QC", input, actor, RequestChecks.IdempotencyKey(http, actor), ct);
+        var current = setup.Current;
+        if (QualityConcernRules.CheckRaise(input, actor, current.PolicySettings) is { } no) return Problems.From(no);
+        // The due date the orchestration will set, from the same rule and data (B 15.2).
+        var (_, dueAt) = QualityConcernRules.Due(workflows.Clock.GetCurrentInstant(), QualityConcernRules.ResponseDays(input, current.PolicySettings), current.Calendar);
+        var outcome = await workflows.StartAsync(QualityConcern.Type, input, actor, RequestChecks.IdempotencyKey(http, actor), ct);
         if (Problems.For(outcome) is { } p) return p;
-        var state = (QualityConcern.State)runtime.DeserializeState((await runtime.Store.LoadAsync(outcome.Reference!, ct))!);
-        return TypedResults.Created($"/api/instances/{outcome.Reference}", new ConcernRaisedView(outcome.Reference!, outcome.Status!, state.DueAt, WorkflowContext.Local(state.DueAt)));
+        return TypedResults.Created($"/api/instances/{outcome.Reference}", new ConcernRaisedView(outcome.Reference!, outcome.Status!, dueAt, WorkflowContext.Local(dueAt)));
     }
 
     private static Task<Results<Ok<WorkflowStep>, ProblemHttpResult>> RespondAsync(string reference, ConcernResponseRequest? body, HttpContext http,
-        WorkflowRuntime runtime, CancellationToken ct)
+        WorkflowClient workflows, CancellationToken ct)
     {
         var c = new RequestChecks();
         var investigation = c.Text("investigation", body?.Investigation);
         if (body?.IssueFound is null) c.Add("issueFound", "issueFound is required (true or false).");
         var actions = c.OptionalText("actions", body?.Actions);
         if (body?.IssueFound == true && actions is null) c.Add("actions", "actions are required when an issue was found: the actions taken and their timescales (B 15.2).");
-        return ApplyAsync(reference, c, new QualityConcern.Respond(investigation, body?.IssueFound ?? false, actions), http, runtime, ct);
+        return ApplyAsync(reference, c, new QualityConcern.Respond(investigation, body?.IssueFound ?? false, actions), http, workflows, ct);
     }
 
     private static Task<Results<Ok<WorkflowStep>, ProblemHttpResult>> ActionPlanAsync(string reference, ActionPlanRequest? body, HttpContext http,
-        WorkflowRuntime runtime, CancellationToken ct)
+        WorkflowClient workflows, CancellationToken ct)
     {
         var c = new RequestChecks();
-        return ApplyAsync(reference, c, new QualityConcern.SubmitActionPlan(c.Text("plan", body?.Plan)), http, runtime, ct);
+        return ApplyAsync(reference, c, new QualityConcern.SubmitActionPlan(c.Text("plan", body?.Plan)), http, workflows, ct);
     }
 
     private static Task<Results<Ok<WorkflowStep>, ProblemHttpResult>> DueDateAsync(string reference, DueDateRequest? body, HttpContext http,
-        WorkflowRuntime runtime, CancellationToken ct)
+        WorkflowClient workflows, CancellationToken ct)
     {
         var c = new RequestChecks();
         var reason = c.Text("reason", body?.Reason);
         var date = c.Date("dueDate", body?.DueDate);
         if ((body?.WorkingDays is null) == string.IsNullOrWhiteSpace(body?.DueDate)) c.Add("dueDate", "Give either workingDays or dueDate.");
         if (body?.WorkingDays is < 1 or > QualityConcern.MaxWorkingDays) c.Add("workingDays", $"workingDays must be between 1 and {QualityConcern.MaxWorkingDays}.");
-        return ApplyAsync(reference, c, new QualityConcern.ChangeDueDate(body?.WorkingDays, date, reason), http, runtime, ct);
+        return ApplyAsync(reference, c, new QualityConcern.ChangeDueDate(body?.WorkingDays, date, reason), http, workflows, ct);
     }
 
     private static Task<Results<Ok<WorkflowStep>, ProblemHttpResult>> DecisionAsync(string reference, ConcernDecisionRequest? body, HttpContext http,
-        WorkflowRuntime runtime, CancellationToken ct)
+        WorkflowClient workflows, CancellationToken ct)
     {
         var c = new RequestChecks();
-        return ApplyAsync(reference, c, DecisionInput(body, c), http, runtime, ct);
+        return ApplyAsync(reference, c, DecisionInput(body, c), http, workflows, ct);
     }
 
     /// <summary>QA's decision as an input; field errors go to <paramref name="c"/> (shared with the instance page).</summary>
@@ -113,14 +117,32 @@ public static class QualityConcernsApi
         return new QualityConcern.RecordDecision(outcomes, reason, body?.ActionPlanWorkingDays);
     }
 
+    /// <summary>
+    /// Checks at once what can be checked (shape, role, the provider's identity, the stage the concern publishes), then
+    /// sends the input; the orchestration has the last word.
+    /// </summary>
     private static async Task<Results<Ok<WorkflowStep>, ProblemHttpResult>> ApplyAsync(string reference, RequestChecks c, WorkflowInput input, HttpContext http,
-        WorkflowRuntime runtime, CancellationToken ct)
+        WorkflowClient workflows, CancellationToken ct)
     {
         reference = reference.ToUpperInvariant();
-        if (!reference.StartsWith("QC-", StringComparison.Ordinal)) return Problems.NotFound(reference);
+        if (!reference.StartsWith(QualityConcern.Type + "-", StringComparison.Ordinal) || !References.IsWellFormed(reference)) return Problems.NotFound(reference);
         if (!c.Ok) return Problems.Validation(c.Errors);
         var actor = http.User.ToActor();
-        var outcome = await runtime.ApplyAsync(reference, input, actor, RequestChecks.IdempotencyKey(http, actor), ct: ct);
-        return Problems.For(outcome) is { } p ? p : TypedResults.Ok(new WorkflowStep(outcome.Reference!, outcome.Status!));
+        var instance = await workflows.LoadAsync(reference, withTimeline: false, ct);
+        if (instance is null) return Problems.NotFound(reference);
+        if (instance.Row.Completed) return Problems.Conflict($"{reference} is {instance.Row.Status.ToLowerInvariant()}.");
+        if (Check((QualityConcern.State)instance.State, actor, input, reference, workflows) is { } no) return Problems.From(no);
+        var outcome = await workflows.ApplyAsync(reference, input, actor, RequestChecks.IdempotencyKey(http, actor), ct: ct);
+        return Problems.For(outcome) is { } p ? p : TypedResults.Ok(new WorkflowStep(outcome.Reference!, outcome.Status ?? instance.Row.Status));
     }
+
+    /// <summary>The concern's own rules, run against the state it published.</summary>
+    public static Rejection? Check(QualityConcern.State s, Actor actor, WorkflowInput input, string reference, WorkflowClient workflows) => input switch
+    {
+        QualityConcern.Respond r => QualityConcernRules.CheckRespond(s, actor, r, reference),
+        QualityConcern.SubmitActionPlan p => QualityConcernRules.CheckActionPlan(s, actor, p, reference),
+        QualityConcern.RecordDecision d => QualityConcernRules.CheckDecision(s, actor, d, workflows.Setup.PolicySettings, reference),
+        QualityConcern.ChangeDueDate d => QualityConcernRules.CheckChangeDueDate(s, actor, d, workflows.Clock.GetCurrentInstant(), workflows.Setup.Calendar, reference).Refused,
+        _ => null,
+    };
 }

@@ -20,9 +20,10 @@ public sealed record ReplyHandling(int Status, string Outcome, string? Reference
 /// or are ambiguous get a helpful message straight back through the channel and never reach a workflow.
 /// The sender must be the recipient the ask was sent to (its mobile or email), else 403 and a note on the timeline.
 /// </summary>
-public sealed class InboundReplies(WorkflowRuntime runtime, IInboundStore inbound, ChannelRouter router, IClock clock, ILogger<InboundReplies> logger)
+public sealed class InboundReplies(Workflows.WorkflowClient workflows, IInboundStore inbound, ChannelRouter router, IClock clock, ILogger<InboundReplies> logger)
 {
-    private IWorkflowStore Store => runtime.Store;
+    private WorkflowRuntime Runtime => workflows.Legacy;
+    private IWorkflowStore Store => workflows.Legacy.Store;
     private IInboundStore Inbound => inbound;
 
     public async Task<ReplyHandling> HandleSmsAsync(string provider, string providerMessageId, string from, string body, CancellationToken ct)
@@ -67,7 +68,7 @@ public sealed class InboundReplies(WorkflowRuntime runtime, IInboundStore inboun
         AskRow? ask;
         if (reference is not null)
         {
-            var asks = await Store.FindAsksAsync(reference: reference, ct: ct);
+            var asks = await workflows.FindAsksAsync(reference: reference, ct: ct);
             if (asks.Count == 0)
                 return NotUnderstood(reference, $"{reference} is not waiting for a reply. {Examples(senderAsks)}");
             var fromSender = asks.Where(a => SenderMatches(m, a.Ask)).ToList();
@@ -94,20 +95,21 @@ public sealed class InboundReplies(WorkflowRuntime runtime, IInboundStore inboun
             reference = ask.Reference;
         }
 
-        var row = await Store.LoadAsync(reference, ct);
-        if (row is null || !runtime.Registry.TryGet(row.Type, out var definition))
+        var instance = await workflows.LoadAsync(reference, withTimeline: false, ct);
+        if (instance is null)
             return NotUnderstood(reference, $"{reference} is not waiting for a reply.");
         var fields = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["text"] = read.Rest, ["reply"] = read.Line };
         // An ask with one field (e.g. the first-call time on an accept) takes the rest of the line as that field.
         if (ask.Ask.Fields is [var only] && read.Rest.Length > 0) fields[only.Name] = read.Rest;
-        var parsed = definition.ParseReply(runtime.DeserializeState(row), ask.Ask, fields);
+        var parsed = workflows.ParseReply(instance, ask.Ask, fields);
         if (parsed.Input is null)
             return new(200, InboundOutcomes.Refused, reference, $"{reference}: {parsed.Error ?? "your answer could not be read."} {Examples([ask])}");
 
         var a = ask.Ask;
         var actor = new Actor(a.RecipientId, a.RecipientRole, a.RecipientRole == Roles.Provider ? a.RecipientId : null,
             m.Channel == MessageChannel.Sms ? $"SMS reply ({a.Action})" : $"email reply ({a.Action})");
-        var outcome = await runtime.ApplyAsync(reference, parsed.Input, actor, idempotencyKey: $"inbound:{m.Provider}:{m.ProviderMessageId}", ct: ct);
+        var outcome = await workflows.ApplyAsync(reference, parsed.Input, actor, idempotencyKey: $"inbound:{m.Provider}:{m.ProviderMessageId}",
+            via: m.Channel == MessageChannel.Sms ? "sms" : "email", ct: ct);
         return outcome.Kind switch
         {
             OutcomeKind.Applied or OutcomeKind.Replayed => new(200, InboundOutcomes.Applied, reference, null),
@@ -128,9 +130,9 @@ public sealed class InboundReplies(WorkflowRuntime runtime, IInboundStore inboun
 
     private async Task<IReadOnlyList<AskRow>> AsksOfSenderAsync(InboundMessage m, CancellationToken ct)
     {
-        if (m.Channel == MessageChannel.Email) return await Store.FindAsksAsync(email: m.Sender, ct: ct);
+        if (m.Channel == MessageChannel.Email) return await workflows.FindAsksAsync(email: m.Sender, ct: ct);
         var all = new List<AskRow>();
-        foreach (var form in ReplyGrammar.PhoneForms(m.Sender)) all.AddRange(await Store.FindAsksAsync(mobile: form, ct: ct));
+        foreach (var form in ReplyGrammar.PhoneForms(m.Sender)) all.AddRange(await workflows.FindAsksAsync(mobile: form, ct: ct));
         return all.DistinctBy(a => (a.Reference, a.Ask.RecipientId, a.Ask.Action)).ToList();
     }
 
@@ -142,6 +144,12 @@ public sealed class InboundReplies(WorkflowRuntime runtime, IInboundStore inboun
     private async Task NoteWrongSenderAsync(string reference, InboundMessage m, string action, CancellationToken ct)
     {
         var note = new ReplyFromWrongSender(m.Channel.ToString(), Mask(m.Sender), action);
+        if (Workflows.WorkflowClient.IsOrchestrated(reference))
+        {
+            await workflows.NoticeAsync(reference, $"A {m.Channel.ToString().ToLowerInvariant()} reply ({action.ToUpperInvariant()}) came from {note.Sender}, who is not the one asked: it was not taken.",
+                new Actor("inbound", Roles.System, DisplayName: $"{m.Provider} webhook"), $"inbound-note:{m.Provider}:{m.ProviderMessageId}", ct);
+            return;
+        }
         for (var attempt = 1; attempt <= 20; attempt++)
         {
             var row = await Store.LoadAsync(reference, ct);

@@ -96,6 +96,7 @@ public static class CareWorkflowsServices
         services.AddSingleton<ChannelRouter>();
         if (simulation) services.AddSingleton<Simulator>();
         services.AddWorkflowDefinitions();
+        services.AddDurableTaskWorkflows(config, workerId, simulation);
 
         // ---- channels (Channels:Email / Channels:Sms) ----
         foreach (var (kind, key) in new[] { (MessageChannel.Email, "Channels:Email"), (MessageChannel.Sms, "Channels:Sms") })

@@ -12,7 +12,6 @@ public static class Workflows
         services.AddD2AReferrals();
         services.AddTrustedAssessorAdjustments();
         services.AddSingleton<IWorkflowDefinition, SeriousIncident>();
-        services.AddSingleton<IWorkflowDefinition, QualityConcern>();
         return services;
     }
 

@@ -12,7 +12,7 @@ namespace CareWorkflows.Functions.Pages;
 /// The dashboard. Staff: open instances, overdue first, then by next deadline, with filters and counts by state.
 /// Providers: what is awaited from their own provider (open asks addressed to it) and nothing else.
 /// </summary>
-public sealed class IndexModel(IWorkflowStore store, WorkflowRuntime runtime, IClock clock) : CareWorkflowsPage
+public sealed class IndexModel(Workflows.WorkflowClient workflows, IClock clock) : CareWorkflowsPage
 {
     public sealed record Row(string Reference, string Type, string Status, string Summary, string? Patch, IReadOnlySet<string> Providers,
         Instant? NextDueAt, bool Overdue);
@@ -27,7 +27,7 @@ public sealed class IndexModel(IWorkflowStore store, WorkflowRuntime runtime, IC
     public List<Row> Rows { get; } = [];
     public List<AskItem> Asks { get; } = [];
     public IReadOnlyList<StatusCount> Counts { get; private set; } = [];
-    public IReadOnlyList<string> Types => runtime.Registry.All.Select(d => d.Type).ToList();
+    public IReadOnlyList<string> Types => workflows.Types;
     public IReadOnlyList<string> Statuses { get; private set; } = [];
     public IReadOnlyList<string> Patches { get; private set; } = [];
     public IReadOnlyList<string> ProviderIds { get; private set; } = [];
@@ -39,9 +39,9 @@ public sealed class IndexModel(IWorkflowStore store, WorkflowRuntime runtime, IC
         if (IsProvider)
         {
             if (Actor.ProviderId is not { Length: > 0 } own) return;
-            foreach (var a in (await store.FindAsksAsync(recipientId: own, ct: ct)).Where(a => a.Ask.RecipientRole == Roles.Provider))
+            foreach (var a in (await workflows.FindAsksAsync(recipientId: own, ct: ct)).Where(a => a.Ask.RecipientRole == Roles.Provider))
             {
-                var row = await store.LoadAsync(a.Reference, ct);
+                var row = (await workflows.LoadAsync(a.Reference, withTimeline: false, ct))?.Row;
                 if (row is null || row.Completed) continue;
                 Asks.Add(new AskItem(row.Reference, row.Type, row.Status, a.Ask));
             }
@@ -49,16 +49,16 @@ public sealed class IndexModel(IWorkflowStore store, WorkflowRuntime runtime, IC
             return;
         }
 
-        if (Type is { Length: > 0 } && !runtime.Registry.TryGet(Type, out _)) Type = null;
-        var rows = await store.ListInstancesAsync(new InstanceFilter(Type: Type is { Length: > 0 } ? Type : null,
+        if (Type is { Length: > 0 } && !workflows.Types.Contains(Type)) Type = null;
+        var rows = await workflows.ListAsync(new InstanceFilter(Type: Type is { Length: > 0 } ? Type : null,
             Status: Status is { Length: > 0 } ? Status : null, Completed: false, Limit: 1000), Now, ct);
-        var asks = await Deadlines.EarliestAskDeadlinesAsync(store, ct);
+        var asks = await Deadlines.EarliestAskDeadlinesAsync(workflows, ct);
         var all = rows.Select(r =>
         {
             var due = Deadlines.Next(r, asks);
-            var state = runtime.DeserializeState(r);
+            var state = workflows.StateOf(r);
             var patch = state is D2AState d ? d.Referral?.Patch : null;
-            return new Row(r.Reference, r.Type, r.Status, r.Summary, patch, ProviderScope.ProvidersOf(r, runtime), due, due <= Now);
+            return new Row(r.Reference, r.Type, r.Status, r.Summary, patch, ProviderScope.ProvidersOf(r, workflows), due, due <= Now);
         }).ToList();
         Patches = all.Select(r => r.Patch).OfType<string>().Distinct().Order().ToList();
         ProviderIds = all.SelectMany(r => r.Providers).Distinct().Order().ToList();
@@ -66,7 +66,7 @@ public sealed class IndexModel(IWorkflowStore store, WorkflowRuntime runtime, IC
             .Where(r => Provider is not { Length: > 0 } || r.Providers.Contains(Provider))
             .Where(r => Patch is not { Length: > 0 } || string.Equals(r.Patch, Patch, StringComparison.OrdinalIgnoreCase))
             .OrderByDescending(r => r.Overdue).ThenBy(r => r.NextDueAt ?? Instant.MaxValue));
-        if (store is IInstanceCounts counts) Counts = await counts.CountByStatusAsync(ct);
+        Counts = await workflows.CountByStatusAsync(ct);
         Statuses = Counts.Select(c => c.Status).Distinct().Order().ToList();
     }
 }

@@ -17,7 +17,7 @@ namespace CareWorkflows.Functions.Pages;
 /// A figure counts only cases that have come to an end for it (answered, or past due); the rest are "pending".
 /// </summary>
 [Authorize(Roles = "DischargeTeam,Brokerage,CareManager,SeniorCareManager,QualityAssurance,SafeguardingLead,Admin")]
-public sealed class KpisModel(IWorkflowStore store, WorkflowRuntime runtime, IClock clock) : CareWorkflowsPage
+public sealed class KpisModel(Workflows.WorkflowClient workflows, IClock clock) : CareWorkflowsPage
 {
     public sealed record Figure(string Name, string Measure, int Numerator, int Denominator, int Pending)
     {
@@ -43,8 +43,8 @@ public sealed class KpisModel(IWorkflowStore store, WorkflowRuntime runtime, ICl
         var end = ToDate.PlusDays(1).AtStartOfDayInZone(WorkflowContext.London).ToInstant();
 
         async Task<List<(InstanceRow Row, object State)>> InPeriod(string type) =>
-            (await store.ListInstancesAsync(new InstanceFilter(Type: type, Limit: 100_000), now, ct))
-                .Where(r => r.CreatedAt >= start && r.CreatedAt < end).Select(r => (r, runtime.DeserializeState(r))).ToList();
+            (await workflows.ListAsync(new InstanceFilter(Type: type, Limit: 100_000), now, ct))
+                .Where(r => r.CreatedAt >= start && r.CreatedAt < end).Select(r => (r, workflows.StateOf(r))).ToList();
 
         // D2A: received, and accepted by a provider (an award) — Appendix C "referrals received / accepted".
         var d2a = await InPeriod(D2AReferral.TypeName);
@@ -58,7 +58,7 @@ public sealed class KpisModel(IWorkflowStore store, WorkflowRuntime runtime, ICl
         Figures.Add(new("Incidents reported within 12 hours", "initial reports made within 12 hours of the provider becoming aware", si.Count(s => s.ReportedWithinTwelveHoursOfAwareness), si.Count, 0));
 
         // Quality concerns answered by their due time (B 15.1): answered, or past due without an answer.
-        var qc = (await InPeriod("QC")).Select(x => x.State).OfType<QualityConcern.State>().ToList();
+        var qc = (await InPeriod(Definitions.QualityConcerns.QualityConcern.Type)).Select(x => x.State).OfType<Definitions.QualityConcerns.QualityConcern.State>().ToList();
         var answered = qc.Where(s => s.Investigation is not null).ToList();
         var lateUnanswered = qc.Count(s => s.Investigation is null && s.DueAt <= now);
         var qcPending = qc.Count(s => s.Investigation is null && s.DueAt > now);
@@ -68,7 +68,7 @@ public sealed class KpisModel(IWorkflowStore store, WorkflowRuntime runtime, ICl
         int within = 0, decided = 0, taPending = 0;
         foreach (var (row, _) in await InPeriod(TrustedAssessorAdjustment.TypeName))
         {
-            var timeline = await store.GetTimelineAsync(row.Reference, ct);
+            var timeline = (await workflows.LoadAsync(row.Reference, withTimeline: true, ct))?.Timeline ?? [];
             var sent = timeline.FirstOrDefault(e => e.Type == nameof(TrustedAssessorAdjustment.SentForSignOff));
             if (sent is null || DueOf(sent.Data) is not { } due) continue;
             var signed = timeline.FirstOrDefault(e => e.Type == nameof(TrustedAssessorAdjustment.AdjustmentSignedOff));

@@ -12,7 +12,7 @@ namespace CareWorkflows.Functions.Pages;
 /// bank-holiday data, and the simulation clock when simulation is on. Each action uses the API's own code.
 /// </summary>
 [Authorize(Roles = "Admin,Brokerage")]
-public sealed class OperationsModel(IWorkflowStore store, IClock clock, RuntimeEnvironment env, WorkflowRuntime runtime, IServiceProvider services) : CareWorkflowsPage
+public sealed class OperationsModel(IWorkflowStore store, IClock clock, RuntimeEnvironment env, Workflows.WorkflowClient workflows, IServiceProvider services) : CareWorkflowsPage
 {
     public Instant Now { get; private set; }
     public IReadOnlyList<OutboxMessage> Failed { get; private set; } = [];
@@ -49,7 +49,7 @@ public sealed class OperationsModel(IWorkflowStore store, IClock clock, RuntimeE
         var reference = Reference?.Trim().ToUpperInvariant() ?? "";
         if (!References.IsWellFormed(reference)) return await RefuseAsync(422, "reference", "Enter a reference such as D2A-7K3QX.", ct);
         if (InstancesApi.CancelReasonError(Reason) is { } error) return await RefuseAsync(422, "reason", error, ct);
-        var outcome = await runtime.CancelAsync(reference, Reason!.Trim(), Actor, ct);
+        var outcome = await workflows.CancelAsync(reference, Reason!.Trim(), Actor, ct);
         if (outcome.Kind == OutcomeKind.NotFound) return await RefuseAsync(404, "reference", $"There is no instance {reference}.", ct);
         if (!outcome.Succeeded) return await RefuseAsync(outcome.Rejection is { } r ? (int)r.Kind : 409, "reference", outcome.Rejection?.Detail ?? "It moved on meanwhile.", ct);
         Notice = $"{reference} is cancelled.";
@@ -69,8 +69,8 @@ public sealed class OperationsModel(IWorkflowStore store, IClock clock, RuntimeE
         Now = clock.GetCurrentInstant();
         Failed = await MessagesApi.FailedAsync(store, null, ct);
         // Overdue: a timer past due and not yet fired, or an ask whose deadline has passed unanswered.
-        var asks = await Deadlines.EarliestAskDeadlinesAsync(store, ct);
-        var open = await store.ListInstancesAsync(new InstanceFilter(Completed: false, Limit: 5000), Now, ct);
+        var asks = await Deadlines.EarliestAskDeadlinesAsync(workflows, ct);
+        var open = await workflows.ListAsync(new InstanceFilter(Completed: false, Limit: 5000), Now, ct);
         Overdue = open.Select(r => (Row: r, Due: Deadlines.Next(r, asks))).Where(x => x.Due <= Now)
             .Select(x => (x.Row, x.Due!.Value)).OrderBy(x => x.Item2).ToList();
         Calendar = await CalendarApi.ReadStatusAsync(env, services.GetRequiredService<IDocumentStore>(), clock, ct);

@@ -133,9 +133,9 @@ public abstract class CareWorkflowsPage : PageModel
 /// </summary>
 public static class ProviderScope
 {
-    public static IReadOnlySet<string> ProvidersOf(InstanceRow row, WorkflowRuntime runtime)
+    public static IReadOnlySet<string> ProvidersOf(InstanceRow row, Workflows.WorkflowClient workflows)
     {
-        var state = runtime.DeserializeState(row);
+        var state = workflows.StateOf(row);
         var ids = new HashSet<string>(StringComparer.Ordinal);
         switch (state)
         {
@@ -144,7 +144,7 @@ public static class ProviderScope
                 if (d.Award is { } a) ids.Add(a.Provider.Id);
                 if (d.Referral?.PreviousProvider is { } prev) ids.Add(prev.Id);
                 break;
-            case QualityConcern.State q: ids.Add(q.ProviderId); break;
+            case Definitions.QualityConcerns.QualityConcern.State q: ids.Add(q.ProviderId); break;
             case SeriousIncident.State s when s.Report?.ProviderId is { } p: ids.Add(p); break;
             case TrustedAssessorAdjustment.State t: ids.Add(t.ProviderId); break;
         }
@@ -152,9 +152,9 @@ public static class ProviderScope
     }
 
     /// <summary>Staff may see every instance; a provider only those that concern it.</summary>
-    public static bool MaySee(Actor actor, InstanceRow row, WorkflowRuntime runtime) =>
+    public static bool MaySee(Actor actor, InstanceRow row, Workflows.WorkflowClient workflows) =>
         Policies.StaffRoles.Contains(actor.Role)
-        || (actor.Role == Roles.Provider && actor.ProviderId is { Length: > 0 } own && ProvidersOf(row, runtime).Contains(own));
+        || (actor.Role == Roles.Provider && actor.ProviderId is { Length: > 0 } own && ProvidersOf(row, workflows).Contains(own));
 }
 
 /// <summary>One labelled input for the _TextField partial; Key is the API's field name (errors are keyed by it).</summary>
@@ -166,8 +166,8 @@ public sealed record TextField(CareWorkflowsPage Form, string Key, string Name, 
 /// </summary>
 public static class Deadlines
 {
-    public static async Task<Dictionary<string, Instant>> EarliestAskDeadlinesAsync(IWorkflowStore store, CancellationToken ct) =>
-        (await store.FindAsksAsync(ct: ct)).Where(a => a.Ask.Deadline is not null)
+    public static async Task<Dictionary<string, Instant>> EarliestAskDeadlinesAsync(Workflows.WorkflowClient workflows, CancellationToken ct) =>
+        (await workflows.FindAsksAsync(ct: ct)).Where(a => a.Ask.Deadline is not null)
             .GroupBy(a => a.Reference).ToDictionary(g => g.Key, g => g.Min(a => a.Ask.Deadline!.Value));
 
     public static Instant? Next(InstanceRow row, IReadOnlyDictionary<string, Instant> asks) =>

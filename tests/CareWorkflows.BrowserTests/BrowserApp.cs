@@ -39,6 +39,7 @@ public sealed class BrowserApp : WebApplicationFactory<Program>
             ["Simulation:Start"] = Start,
             ["Runtime:BackgroundLoops"] = "false",
             ["Links:SigningKey"] = "browser-test-signing-key-0123456789abcdef",
+            ["DurableTask:GrpcEndpoint"] = "http://127.0.0.1:0", // a free port for this copy of the app
             ["Links:BaseUrl"] = "http://links.invalid",
             ["Channels:Email"] = "Dev",
             ["Channels:Sms"] = "Dev",

@@ -1,4 +1,3 @@
-using CareWorkflows.Definitions.Workflows;
 using CareWorkflows.Functions.Apis;
 using CareWorkflows.Runtime.Engine;
 using CareWorkflows.Runtime.Providers;
@@ -12,7 +11,7 @@ namespace CareWorkflows.Functions.Pages.Concerns;
 /// name and email; the rest is checked by the API's own code (QualityConcernsApi.RaiseInput) and the workflow.
 /// </summary>
 [Authorize(Roles = "QualityAssurance,Admin")]
-public sealed class NewModel(WorkflowRuntime runtime, IProviderDirectory directory) : CareWorkflowsPage
+public sealed class NewModel(Workflows.WorkflowClient workflows, IProviderDirectory directory) : CareWorkflowsPage
 {
     [BindProperty] public string? ProviderId { get; set; }
     [BindProperty] public string? Concern { get; set; }
@@ -46,7 +45,7 @@ public sealed class NewModel(WorkflowRuntime runtime, IProviderDirectory directo
             Response.StatusCode = 422;
             return Page();
         }
-        var outcome = await runtime.StartAsync("QC", input, Actor, FormKey(FormId, "qc"), ct);
+        var outcome = await workflows.StartAsync(Definitions.QualityConcerns.QualityConcern.Type, input, Actor, FormKey(FormId, "qc"), ct);
         return AfterStart(outcome, r => $"Quality concern {r} is raised with {provider.Name}.", "The concern could not be raised. Try again.");
     }
 }

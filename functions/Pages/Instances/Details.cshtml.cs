@@ -17,9 +17,10 @@ namespace CareWorkflows.Functions.Pages.Instances;
 /// APIs do, with the APIs' own checks; the workflow definition has the last word (403/409/422 shown on the page).
 /// Providers see only instances that concern them (ProviderScope) and act only on asks addressed to them.
 /// </summary>
-public sealed class DetailsModel(IWorkflowStore store, WorkflowRuntime runtime, IClock clock, IProviderDirectory directory) : CareWorkflowsPage
+public sealed class DetailsModel(Workflows.WorkflowClient workflows, IClock clock, IProviderDirectory directory) : CareWorkflowsPage
 {
     public InstanceRow Row { get; private set; } = null!;
+    private Workflows.InstanceSnapshot _instance = null!;
     public object State { get; private set; } = null!;
     public Instant Now { get; private set; }
     public IReadOnlyList<AskRow> Asks { get; private set; } = [];
@@ -28,7 +29,8 @@ public sealed class DetailsModel(IWorkflowStore store, WorkflowRuntime runtime, 
     public IReadOnlyList<OutboxMessage> Messages { get; private set; } = [];
     public bool IsStaff => Policies.StaffRoles.Contains(Actor.Role);
     public bool MayCancel => Actor.IsIn(WebPages.OperatorRoles) && !Row.Completed;
-    public bool MayDecideConcern => State is QualityConcern.State { Stage: ConcernStage.AwaitingDecision } && Actor.IsIn(QualityConcern.CouncilRoles);
+    public bool MayDecideConcern => State is Definitions.QualityConcerns.QualityConcern.State { Stage: Definitions.QualityConcerns.ConcernStage.AwaitingDecision }
+        && Actor.IsIn(Definitions.QualityConcerns.QualityConcern.CouncilRoles);
     public bool MayCloseIncident => State is SeriousIncident.State { Phase: IncidentPhase.Open or IncidentPhase.AwaitingFullReport } && Actor.IsIn(SeriousIncident.CouncilDeciders);
     /// <summary>Brokerage's award or manual placement (D2A flow steps 3–5); the definition refuses it once discharged.</summary>
     public bool MayAward => State is D2AState { Status: not (D2AStatus.Active or D2AStatus.Closed) } && Actor.IsIn(Roles.Brokerage, Roles.Admin);
@@ -60,7 +62,7 @@ public sealed class DetailsModel(IWorkflowStore store, WorkflowRuntime runtime, 
             fields[f.Name] = v;
         }
         if (!ModelState.IsValid) return Status(422);
-        var parsed = runtime.Registry.Get(Row.Type).ParseReply(State, ask.Ask, fields);
+        var parsed = workflows.ParseReply(_instance, ask.Ask, fields);
         if (parsed.Input is null) { ModelState.AddModelError(action ?? "", parsed.Error ?? "The answer could not be read."); return Status(422); }
         return await ApplyAsync(parsed.Input, $"Your answer ({action}) is recorded.", ct);
     }
@@ -70,14 +72,14 @@ public sealed class DetailsModel(IWorkflowStore store, WorkflowRuntime runtime, 
         if (!await LoadAsync(reference, ct)) return NotFound();
         if (!Actor.IsIn(WebPages.OperatorRoles)) return Refused(403, "Only brokerage and administrators cancel instances.");
         if (InstancesApi.CancelReasonError(reason) is { } error) { ModelState.AddModelError("reason", error); return Status(422); }
-        var outcome = await runtime.CancelAsync(Row.Reference, reason!.Trim(), Actor, ct);
+        var outcome = await workflows.CancelAsync(Row.Reference, reason!.Trim(), Actor, ct);
         return await AfterAsync(outcome, "The instance is cancelled.", ct);
     }
 
     public async Task<IActionResult> OnPostConcernDecisionAsync(string? reference, string? outcome, string? reason, CancellationToken ct)
     {
         if (!await LoadAsync(reference, ct)) return NotFound();
-        if (Row.Type != "QC") return NotFound();
+        if (Row.Type != Definitions.QualityConcerns.QualityConcern.Type) return NotFound();
         var c = new RequestChecks();
         var input = QualityConcernsApi.DecisionInput(new ConcernDecisionRequest(outcome, null, reason, null), c);
         if (!c.Ok) { AddErrors(c.Errors); return Status(422); }
@@ -116,7 +118,7 @@ public sealed class DetailsModel(IWorkflowStore store, WorkflowRuntime runtime, 
     }
 
     private async Task<IActionResult> ApplyAsync(WorkflowInput input, string done, CancellationToken ct) =>
-        await AfterAsync(await runtime.ApplyAsync(Row.Reference, input, Actor, ct: ct), done, ct);
+        await AfterAsync(await workflows.ApplyAsync(Row.Reference, input, Actor, via: "page", ct: ct), done, ct);
 
     private async Task<IActionResult> AfterAsync(TransitionOutcome outcome, string done, CancellationToken ct)
     {
@@ -124,6 +126,9 @@ public sealed class DetailsModel(IWorkflowStore store, WorkflowRuntime runtime, 
         {
             case OutcomeKind.Applied or OutcomeKind.Replayed:
                 Notice = done;
+                return RedirectToPage(new { reference = Row.Reference });
+            case OutcomeKind.Accepted:
+                Notice = "Your request is with the workflow; this page shows it once it is taken.";
                 return RedirectToPage(new { reference = Row.Reference });
             case OutcomeKind.Rejected:
                 await LoadAsync(Row.Reference, ct);
@@ -150,19 +155,20 @@ public sealed class DetailsModel(IWorkflowStore store, WorkflowRuntime runtime, 
     {
         var r = (reference ?? "").Trim().ToUpperInvariant();
         if (!References.IsWellFormed(r)) return false;
-        var row = await store.LoadAsync(r, ct);
+        var instance = await workflows.LoadAsync(r, withTimeline: true, ct);
         // Someone who may not see an instance is told it does not exist (no probing other providers' references).
-        if (row is null || !ProviderScope.MaySee(Actor, row, runtime)) return false;
-        Row = row;
-        State = runtime.DeserializeState(row);
+        if (instance is null || !ProviderScope.MaySee(Actor, instance.Row, workflows)) return false;
+        _instance = instance;
+        Row = instance.Row;
+        State = instance.State;
         Now = clock.GetCurrentInstant();
-        Asks = await store.FindAsksAsync(reference: r, ct: ct);
+        Asks = instance.Asks;
         if (MayAward) Providers = (await directory.ListProvidersAsync(ct)).Where(p => p.Active).OrderBy(p => p.Name).ToList();
         if (IsStaff)
         {
-            Timers = await store.GetTimersAsync(r, ct);
-            Timeline = await store.GetTimelineAsync(r, ct);
-            Messages = await store.GetMessagesAsync(reference: r, ct: ct);
+            Timers = instance.Timers;
+            Timeline = instance.Timeline;
+            Messages = instance.Messages;
         }
         return true;
     }

@@ -24,6 +24,7 @@ public sealed class AppProcess : IAsyncDisposable
             ["Logging__LogLevel__Default"] = "Warning",
         };
         _env.TryAdd("Links__SigningKey", "process-test-signing-key-0123456789");
+        _env.TryAdd("DurableTask__GrpcEndpoint", "http://127.0.0.1:0"); // a free port per process
         _env.TryAdd("Auth__Mode", "Demo");
     }
 

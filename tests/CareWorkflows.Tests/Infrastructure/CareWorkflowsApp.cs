@@ -33,6 +33,10 @@ public sealed class CareWorkflowsApp : WebApplicationFactory<Program>
             ["Simulation:Start"] = NodaTime.Text.InstantPattern.ExtendedIso.Format(start ?? DefaultStart),
             ["Runtime:BackgroundLoops"] = "false",
             ["Links:SigningKey"] = "test-signing-key-not-a-secret-0123456789",
+            ["DurableTask:GrpcEndpoint"] = "http://127.0.0.1:0", // a free port for this copy of the app
+            // On a loaded 2-core test machine an instance may take longer than the 2 s an answer waits in production; the
+            // 202 path has a test of its own.
+            ["Workflows:AnswerWaitSeconds"] = "20",
             ["Links:BaseUrl"] = "http://localhost",
             ["Channels:Email"] = "Dev",
             ["Channels:Sms"] = "Dev",
@@ -88,8 +92,14 @@ public sealed class CareWorkflowsApp : WebApplicationFactory<Program>
         return (await As(Roles.Admin).GetFromJsonAsync<List<DevMessageDto>>("/api/dev/outbox" + (q.Count > 0 ? "?" + string.Join("&", q) : ""), Json))!;
     }
 
-    public async Task<JsonElement> InstanceAsync(string reference) =>
-        await As(Roles.Admin).GetFromJsonAsync<JsonElement>($"/api/instances/{reference}", Json);
+    public async Task<JsonElement> InstanceAsync(string reference)
+    {
+        await SettleAsync();
+        return await As(Roles.Admin).GetFromJsonAsync<JsonElement>($"/api/instances/{reference}", Json);
+    }
+
+    /// <summary>Waits until the orchestrations have done all that is due now (messages sent, notes written): reads are then stable.</summary>
+    public Task SettleAsync() => Services.GetRequiredService<CareWorkflows.TaskHub.Engine.ClockAdvancer>().WaitForIdleAsync(TimeSpan.FromSeconds(60));
 
     public static readonly JsonSerializerOptions Json = WorkflowJson.Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
 }

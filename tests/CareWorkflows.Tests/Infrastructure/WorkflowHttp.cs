@@ -54,6 +54,12 @@ public static class WorkflowHttp
     public static async Task<List<string>> TimelineAsync(this CareWorkflowsApp app, string reference) =>
         (await app.InstanceAsync(reference)).GetProperty("timeline").EnumerateArray().Select(e => e.GetProperty("type").GetString()!).ToList();
 
+    /// <summary>The decisions an orchestrated instance noted on its timeline, by kind, in order (inputs, messages and start left out).</summary>
+    public static async Task<List<string>> DecisionsAsync(this CareWorkflowsApp app, string reference) =>
+        (await app.InstanceAsync(reference)).GetProperty("timeline").EnumerateArray()
+            .Where(e => e.GetProperty("actorRole").GetString() == "System" && e.GetProperty("type").GetString() is not ("Started" or "Message" or "Completed"))
+            .Select(e => e.GetProperty("type").GetString()!).ToList();
+
     /// <summary>Timers of an instance: name → due.</summary>
     public static async Task<Dictionary<string, string>> TimersAsync(this CareWorkflowsApp app, string reference) =>
         (await app.InstanceAsync(reference)).GetProperty("timers").EnumerateArray()

@@ -137,6 +137,7 @@ public sealed partial class PagesSecurityTests
             b.UseSetting("Auth:Mode", "Demo");
             b.UseSetting("Storage:SqlitePath", TestDatabases.NewSqlitePath());
             b.UseSetting("Links:SigningKey", "test-signing-key-not-a-secret-0123456789");
+            b.UseSetting("DurableTask:GrpcEndpoint", "http://127.0.0.1:0"); // a free port for this copy of the app
             b.UseSetting("Runtime:BackgroundLoops", "false");
         });
         var e = Assert.ThrowsAny<Exception>(() => factory.CreateClient());

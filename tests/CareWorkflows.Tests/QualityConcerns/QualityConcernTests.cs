@@ -86,7 +86,7 @@ public sealed class QualityConcernTests
         Assert.Empty(await app.SentAsync(reference, QaLead));
         await app.AdvanceToAsync(Instant.FromUtc(2026, 12, 1, 0, 1));
         Assert.Single(await app.SentAsync(reference, QaLead), m => m.Purpose == "overdue-qa-lead");
-        Assert.Equal(["ConcernRaised", "ReminderSent", "ResponseOverdue", "OverdueEscalatedToQaLead"], await app.TimelineAsync(reference));
+        Assert.Equal(["ConcernRaised", "ReminderSent", "ResponseOverdue", "OverdueEscalatedToQaLead"], await app.DecisionsAsync(reference));
 
         // A late response still counts, is marked late, and those escalated hear that it came.
         Assert.Equal(HttpStatusCode.OK, (await RespondAsync(app, reference)).Status);
@@ -130,7 +130,7 @@ public sealed class QualityConcernTests
         Assert.Equal("2026-12-04T23:59:59.999Z", timers["overdue"]);
         Assert.Equal("2026-12-02T09:00:00Z", timers["reminder"]);
         var changed = (await app.InstanceAsync(reference)).GetProperty("timeline").EnumerateArray().Single(e => e.GetProperty("type").GetString() == "DueDateChanged");
-        Assert.Equal("Provider's registered manager on leave; agreed by phone.", changed.GetProperty("data").GetProperty("reason").GetString());
+        Assert.Contains("Reason: Provider's registered manager on leave; agreed by phone.", changed.GetProperty("data").GetProperty("text").GetString());
         Assert.Contains(await app.SentAsync(reference, ProviderEmail), m => m.Purpose == "due-date-changed" && m.Body.Contains("Fri 4 Dec 2026"));
 
         await app.AdvanceToAsync(Instant.FromUtc(2026, 11, 30, 12, 0)); // past the old deadline

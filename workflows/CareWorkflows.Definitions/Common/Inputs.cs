@@ -19,6 +19,9 @@ public sealed record InputEvent(string Id, string Type, Actor Actor, JsonElement
 {
     public const string EventName = "input";
 
+    /// <summary>A note from outside for the timeline only (e.g. a reply from someone not asked); recorded, never acted on.</summary>
+    public const string NoticeType = "Notice";
+
     public static InputEvent Of(string id, WorkflowInput input, Actor actor, string via = "api") =>
         new(id, input.GetType().Name, actor, JsonSerializer.SerializeToElement(input, input.GetType(), WorkflowJson.Options), via);
 }

@@ -92,8 +92,11 @@ public sealed class WorkflowScope(TaskOrchestrationContext context, string type,
     /// <summary>Now, as the orchestration sees it (the same on every replay).</summary>
     public Instant Now => Instant.FromDateTimeUtc(DateTime.SpecifyKind(context.CurrentUtcDateTime, DateTimeKind.Utc));
 
-    /// <summary>Retries of a message send: transient failures (5xx, timeouts) back off; a permanent one comes back at once.</summary>
-    public TaskOptions MessageRetry { get; set; } = new(new TaskRetryOptions(new RetryPolicy(5, TimeSpan.FromSeconds(5), 2.0, TimeSpan.FromMinutes(15))));
+    /// <summary>How many times a message is tried before it counts as undelivered.</summary>
+    public const int MessageAttempts = 5;
+
+    /// <summary>Retries of a message send: transient failures (5xx, timeouts) back off 5 s, 10 s, 20 s…; a permanent one comes back at once.</summary>
+    public TaskOptions MessageRetry { get; set; } = new(new TaskRetryOptions(new RetryPolicy(MessageAttempts, TimeSpan.FromSeconds(5), 2.0, TimeSpan.FromMinutes(15))));
 
     public Deadline Deadline(string name, Instant at) => new(name, at);
 
@@ -130,6 +133,8 @@ public sealed class WorkflowScope(TaskOrchestrationContext context, string type,
                 Publish(earlier);
                 continue;
             }
+            if (e.Type == InputEvent.NoticeType) continue; // on the timeline by being in the history; nothing to do
+
             if (inputs.Read(e) is not { } input)
             {
                 Answer(e, 422, "The request is not valid", $"{e.Type} is not an input {Reference} takes, or its content could not be read.");

@@ -21,11 +21,18 @@ public sealed class SimulationClock(Instant start) : IClock
     }
 }
 
+/// <summary>Another engine the simulation clock drives (the Durable Task server): its next due time, and "let it finish what is due".</summary>
+public interface ISimulatedEngine
+{
+    Task<Instant?> NextDueAfterAsync(Instant now, CancellationToken ct);
+    Task SettleAsync(CancellationToken ct);
+}
+
 /// <summary>
 /// Moves the simulation clock, firing every timer due on the way in due order (each at its own due time) and
-/// dispatching the messages they write, before returning.
+/// dispatching the messages they write, before returning — in this runtime and in every <see cref="ISimulatedEngine"/>.
 /// </summary>
-public sealed class Simulator(SimulationClock clock, TimerPump pump, OutboxDispatcher dispatcher, Store.IWorkflowStore store)
+public sealed class Simulator(SimulationClock clock, TimerPump pump, OutboxDispatcher dispatcher, Store.IWorkflowStore store, IEnumerable<ISimulatedEngine> engines)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
 
@@ -37,22 +44,38 @@ public sealed class Simulator(SimulationClock clock, TimerPump pump, OutboxDispa
         try
         {
             if (target < clock.GetCurrentInstant()) throw new ArgumentOutOfRangeException(nameof(target), "The simulation clock only moves forward.");
-            var fired = await pump.RunDueAsync(ct);
-            await dispatcher.RunOnceAsync(ct);
-            while (await store.NextTimerDueAsync(ct) is { } next && next <= target)
+            var fired = await RunDueAsync(ct);
+            while (await NextAsync(ct) is { } next && next <= target)
             {
                 if (next > clock.GetCurrentInstant()) clock.MoveTo(next);
-                var n = await pump.RunDueAsync(ct);
+                var n = await RunDueAsync(ct);
                 fired += n;
-                await dispatcher.RunOnceAsync(ct);
-                if (n == 0 && next <= clock.GetCurrentInstant())
+                if (n == 0 && next <= clock.GetCurrentInstant() && await store.NextTimerDueAsync(ct) is { } old && old <= clock.GetCurrentInstant())
                     break; // a timer held back (e.g. deferred for calendar data): do not spin
             }
             clock.MoveTo(target);
-            fired += await pump.RunDueAsync(ct);
-            await dispatcher.RunOnceAsync(ct);
+            fired += await RunDueAsync(ct);
             return fired;
         }
         finally { _gate.Release(); }
+    }
+
+    private async Task<int> RunDueAsync(CancellationToken ct)
+    {
+        var fired = await pump.RunDueAsync(ct);
+        await dispatcher.RunOnceAsync(ct);
+        foreach (var e in engines) await e.SettleAsync(ct);
+        return fired;
+    }
+
+    /// <summary>The earliest due time of any engine (this runtime's timers: due now or later; the others': after now).</summary>
+    private async Task<Instant?> NextAsync(CancellationToken ct)
+    {
+        var now = clock.GetCurrentInstant();
+        var next = await store.NextTimerDueAsync(ct);
+        if (next is { } n && n <= now) next = null; // already handled (or held back) at this time
+        foreach (var e in engines)
+            if (await e.NextDueAfterAsync(now, ct) is { } d && (next is null || d < next)) next = d;
+        return next;
     }
 }

@@ -9,9 +9,10 @@ namespace CareWorkflows.Runtime.Engine;
 
 /// <summary>
 /// How applying an input ended. <see cref="NotDue"/>: a claimed timer whose due time is after the runtime's now (the
-/// clock stepped back after the claim); nothing was written and the timer stays pending.
+/// clock stepped back after the claim); nothing was written and the timer stays pending. <see cref="Accepted"/>: an
+/// orchestrated instance has the input but had not taken it yet when the answer was due (202).
 /// </summary>
-public enum OutcomeKind { Applied, Replayed, Rejected, NotFound, Stale, NotDue }
+public enum OutcomeKind { Applied, Replayed, Rejected, NotFound, Stale, NotDue, Accepted }
 
 /// <summary>The result of applying one input. <see cref="Rejection"/> is set for <see cref="OutcomeKind.Rejected"/>.</summary>
 public sealed record TransitionOutcome(OutcomeKind Kind, string? Reference = null, string? Status = null, Rejection? Rejection = null, long Version = 0)

@@ -375,6 +375,37 @@ public abstract partial class SqlWorkflowStore : IWorkflowStore
             new { id = id.ToString(), attempts, next = T(nextAttemptAt), error, owner }, cancellationToken: ct));
     }
 
+    /// <summary>
+    /// An orchestration's message (the SendMessage activity): logged as in flight with a lease that never runs out, so
+    /// the outbox dispatcher never takes it; a retry of the same message finds it there and writes nothing.
+    /// </summary>
+    public async Task LogMessageAsync(OutboxMessage m, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        using var _ = await WriteLockAsync(ct);
+        await c.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO outbox (id, reference, channel, recipient, recipient_id, purpose, subject, body, html_body, links, status, attempts, next_attempt_at, lease_owner, lease_until, created_at) " +
+            "VALUES (@id, @Reference, @channel, @To, @RecipientId, @Purpose, @Subject, @Body, @HtmlBody, @links, 1, 0, @at, 'orchestration', @forever, @at) ON CONFLICT (id) DO NOTHING",
+            new
+            {
+                id = m.Id.ToString(), m.Reference, channel = (int)m.Channel, m.To, m.RecipientId, m.Purpose, m.Subject, m.Body, m.HtmlBody,
+                links = JsonSerializer.Serialize(m.Links, Json), at = T(m.CreatedAt), forever = long.MaxValue,
+            }, cancellationToken: ct));
+    }
+
+    /// <summary>An orchestration's send attempt failed: counted, with its error; failed for good after <paramref name="maxAttempts"/> or when permanent.</summary>
+    public async Task<int> MarkAttemptFailedAsync(Guid id, string error, bool permanent, int maxAttempts, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        using var _ = await WriteLockAsync(ct);
+        return await c.ExecuteScalarAsync<int>(new CommandDefinition(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = @error, " +
+            "status = CASE WHEN @permanent OR attempts + 1 >= @max THEN 3 ELSE status END, " +
+            "lease_until = CASE WHEN @permanent OR attempts + 1 >= @max THEN NULL ELSE lease_until END " +
+            "WHERE id = @id AND status = 1 RETURNING attempts",
+            new { id = id.ToString(), error, permanent, max = maxAttempts }, cancellationToken: ct));
+    }
+
     public async Task<OutboxMessage?> GetMessageAsync(Guid id, CancellationToken ct = default)
     {
         await using var c = await OpenAsync(ct);

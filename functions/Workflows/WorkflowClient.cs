@@ -1,0 +1,281 @@
+using System.Text.Json;
+using CareWorkflows.Definitions;
+using CareWorkflows.Definitions.QualityConcerns;
+using CareWorkflows.Runtime.Engine;
+using CareWorkflows.Runtime.Store;
+using Grpc.Core;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using NodaTime;
+
+namespace CareWorkflows.Functions.Workflows;
+
+/// <summary>An orchestrated workflow type: its orchestration, version, published state and how it reads replies.</summary>
+public sealed record OrchestratedType(string Type, string Orchestration, string Version, Type StateType, Func<OpenAsk, IReadOnlyDictionary<string, string>, ReplyResult> ParseReply);
+
+/// <summary>One instance as the API and pages see it, whichever engine runs it.</summary>
+public sealed record InstanceSnapshot(InstanceRow Row, object State, IReadOnlyList<AskRow> Asks, IReadOnlyList<TimerRow> Timers,
+    IReadOnlyList<TimelineEntry> Timeline, IReadOnlyList<OutboxMessage> Messages);
+
+/// <summary>
+/// The edges' one way to the workflows: start an instance, send it a person's input and answer with the outcome, cancel,
+/// read it. Orchestrated types go to Durable Task (the input becomes an external event; the outcome is read from the
+/// instance's custom status, waiting about two seconds, else 202); the others still go to the previous runtime while
+/// they move. Idempotency-Key: a key answered before is answered again with its first result.
+/// </summary>
+public sealed class WorkflowClient(DurableTaskClient client, WorkflowRuntime legacy, IWorkflowStore store, IIdempotencyStore idempotency,
+    IWorkflowSetupSource setup, IClock clock, IConfiguration config, ILogger<WorkflowClient> logger, TaskHub.Engine.TaskHubSignals? signals = null)
+{
+    public static readonly IReadOnlyDictionary<string, OrchestratedType> Orchestrated = new Dictionary<string, OrchestratedType>
+    {
+        [QualityConcern.Type] = new(QualityConcern.Type, QualityConcern.Orchestration, QualityConcern.Version, typeof(QualityConcern.State), QualityConcernRules.ParseReply),
+    };
+
+    /// <summary>How long an answer waits for the orchestration to take an input before answering 202 (Workflows:AnswerWaitSeconds, default 2).</summary>
+    public TimeSpan OutcomeWait { get; } = TimeSpan.FromSeconds(config.GetValue("Workflows:AnswerWaitSeconds", 2.0));
+
+    public const string CancelledStatus = WorkflowRuntime.CancelledStatus;
+
+    public WorkflowRuntime Legacy => legacy;
+    public IClock Clock => clock;
+    /// <summary>Policy, contacts and calendar as the service has them now (what an instance started now would get).</summary>
+    public WorkflowSetup Setup => setup.Current;
+
+    public static string TypeOf(string reference) => reference.LastIndexOf('-') is var dash and > 0 ? reference[..dash] : "";
+    public static bool IsOrchestrated(string typeOrReference) => Orchestrated.ContainsKey(typeOrReference) || Orchestrated.ContainsKey(TypeOf(typeOrReference));
+
+    // ------------------------------------------------------------------------------------------------ writes
+
+    public async Task<TransitionOutcome> StartAsync(string type, WorkflowInput start, Actor actor, string? idempotencyKey = null, CancellationToken ct = default)
+    {
+        if (!Orchestrated.TryGetValue(type, out var o)) return await legacy.StartAsync(type, start, actor, idempotencyKey, ct);
+        if (idempotencyKey is not null && await idempotency.FindCommandResultAsync(idempotencyKey, ct) is { } first) return Replay(first);
+        var inputId = idempotencyKey ?? Guid.NewGuid().ToString("N");
+        var startType = typeof(WorkflowStart<>).MakeGenericType(start.GetType());
+        var body = Activator.CreateInstance(startType, inputId, actor, start, setup.Current)!;
+        for (var attempt = 1; ; attempt++)
+        {
+            var reference = References.New(type);
+            try
+            {
+                await client.ScheduleNewOrchestrationInstanceAsync(o.Orchestration, body, new StartOrchestrationOptions(reference) { Version = o.Version }, ct);
+            }
+            catch (Exception e) when (attempt < 20 && IsAlreadyExists(e)) { continue; } // the reference was taken: draw again
+            var outcome = await OutcomeAsync(reference, inputId, ct) ?? new TransitionOutcome(OutcomeKind.Applied, reference, "Starting");
+            await RememberAsync(idempotencyKey, outcome, ct);
+            return outcome;
+        }
+    }
+
+    private static bool IsAlreadyExists(Exception e) =>
+        e is RpcException { StatusCode: StatusCode.AlreadyExists } || e.GetType().Name.Contains("AlreadyExists", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Sends a person's input (<paramref name="via"/>: api, page, link, sms, email) and answers with the outcome: applied,
+    /// refused (403/409/422), not found — or accepted for later (202) when the instance has not taken it in time.
+    /// </summary>
+    public async Task<TransitionOutcome> ApplyAsync(string reference, WorkflowInput input, Actor actor, string? idempotencyKey = null, string via = "api",
+        CancellationToken ct = default)
+    {
+        if (!IsOrchestrated(reference)) return await legacy.ApplyAsync(reference, input, actor, idempotencyKey, ct: ct);
+        if (idempotencyKey is not null && await idempotency.FindCommandResultAsync(idempotencyKey, ct) is { } first) return Replay(first);
+        var id = idempotencyKey ?? Guid.NewGuid().ToString("N");
+        try
+        {
+            await client.RaiseEventAsync(reference, InputEvent.EventName, InputEvent.Of(id, input, actor, via), ct);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound) { return new TransitionOutcome(OutcomeKind.NotFound, reference); }
+        catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition)
+        {
+            return new TransitionOutcome(OutcomeKind.Rejected, reference, Rejection: new Rejection(RejectionKind.Conflict, "Not possible in the current state", $"{reference} has ended."));
+        }
+        var outcome = await OutcomeAsync(reference, id, ct) ?? new TransitionOutcome(OutcomeKind.Accepted, reference);
+        await RememberAsync(idempotencyKey, outcome, ct);
+        return outcome;
+    }
+
+    /// <summary>
+    /// Puts a note on an orchestrated instance's timeline from outside it (e.g. a reply from someone not asked): sent
+    /// as a <see cref="InputEvent.NoticeType"/> input, which the instance records and otherwise ignores.
+    /// </summary>
+    public async Task NoticeAsync(string reference, string text, Actor actor, string id, CancellationToken ct = default)
+    {
+        try
+        {
+            await client.RaiseEventAsync(reference, InputEvent.EventName,
+                new InputEvent(id, InputEvent.NoticeType, actor, JsonSerializer.SerializeToElement(new { text }, WorkflowJson.Options), "notice"), ct);
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.NotFound or StatusCode.FailedPrecondition) { /* nothing to note on */ }
+    }
+
+    /// <summary>Operators cancel an instance: it is terminated with the reason and who cancelled it (both on the timeline).</summary>
+    public async Task<TransitionOutcome> CancelAsync(string reference, string reason, Actor actor, CancellationToken ct = default)
+    {
+        if (!IsOrchestrated(reference)) return await legacy.CancelAsync(reference, reason, actor, ct);
+        var m = await client.GetInstanceAsync(reference, getInputsAndOutputs: false, ct);
+        if (m is null) return new TransitionOutcome(OutcomeKind.NotFound, reference);
+        if (m.IsCompleted)
+            return new TransitionOutcome(OutcomeKind.Rejected, reference, Rejection: new Rejection(RejectionKind.Conflict, "Not possible in the current state", $"{reference} has already ended."));
+        await client.TerminateInstanceAsync(reference, new Cancellation(reason, actor), ct);
+        var deadline = DateTime.UtcNow + OutcomeWait;
+        while (DateTime.UtcNow < deadline && (await client.GetInstanceAsync(reference, false, ct))?.IsCompleted != true) await Task.Delay(20, ct);
+        return new TransitionOutcome(OutcomeKind.Applied, reference, CancelledStatus);
+    }
+
+    /// <summary>Why and by whom an instance was cancelled: the terminate output.</summary>
+    public sealed record Cancellation(string Reason, Actor By);
+
+    /// <summary>Waits (briefly) for the instance to publish the outcome of input <paramref name="id"/>; null if it has not.</summary>
+    private async Task<TransitionOutcome?> OutcomeAsync(string reference, string id, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + OutcomeWait;
+        var pause = 5;
+        while (true)
+        {
+            var m = await client.GetInstanceAsync(reference, getInputsAndOutputs: false, ct);
+            if (m is not null && Status(m) is { } status && status.Outcomes.FirstOrDefault(o => o.Id == id) is { } outcome)
+                return outcome.Accepted
+                    ? new TransitionOutcome(OutcomeKind.Applied, reference, status.Status)
+                    : new TransitionOutcome(OutcomeKind.Rejected, reference, status.Status, new Rejection((RejectionKind)outcome.Status, outcome.Title, outcome.Detail ?? outcome.Title));
+            if (m is { IsCompleted: true } || DateTime.UtcNow >= deadline) return null;
+            // With our server in this process, its change signal wakes the wait at once; otherwise a short poll.
+            if (signals is not null) await signals.WaitForInstanceAsync(reference, TimeSpan.FromMilliseconds(pause), ct);
+            else await Task.Delay(pause, ct);
+            pause = Math.Min(pause * 2, 100);
+        }
+    }
+
+    private async Task RememberAsync(string? key, TransitionOutcome outcome, CancellationToken ct)
+    {
+        if (key is null || outcome.Kind is not (OutcomeKind.Applied or OutcomeKind.Rejected)) return;
+        await idempotency.SaveCommandResultIfAbsentAsync(key, outcome.Reference ?? "", JsonSerializer.Serialize(outcome, WorkflowJson.Options), clock.GetCurrentInstant(), ct);
+    }
+
+    private static TransitionOutcome Replay(string first)
+    {
+        var o = JsonSerializer.Deserialize<TransitionOutcome>(first, WorkflowJson.Options)!;
+        return o.Kind == OutcomeKind.Applied ? o with { Kind = OutcomeKind.Replayed } : o;
+    }
+
+    public static WorkflowStatus? Status(OrchestrationMetadata m)
+    {
+        if (string.IsNullOrEmpty(m.SerializedCustomStatus)) return null;
+        try { return JsonSerializer.Deserialize<WorkflowStatus>(m.SerializedCustomStatus, WorkflowJson.Options); }
+        catch (JsonException) { return null; }
+    }
+
+    // ------------------------------------------------------------------------------------------------ reads
+
+    /// <summary>The instance with its state, open asks, deadlines, timeline and messages; null when there is none.</summary>
+    public async Task<InstanceSnapshot?> LoadAsync(string reference, bool withTimeline = true, CancellationToken ct = default)
+    {
+        if (!IsOrchestrated(reference))
+        {
+            var row = await store.LoadAsync(reference, ct);
+            if (row is null) return null;
+            return new InstanceSnapshot(row, legacy.DeserializeState(row), await store.FindAsksAsync(reference: reference, ct: ct),
+                withTimeline ? await store.GetTimersAsync(reference, ct) : [], withTimeline ? await store.GetTimelineAsync(reference, ct) : [],
+                withTimeline ? await store.GetMessagesAsync(reference: reference, ct: ct) : []);
+        }
+        var m = await client.GetInstanceAsync(reference, getInputsAndOutputs: false, ct);
+        if (m is null) return null;
+        var o = Orchestrated[TypeOf(reference)];
+        var history = withTimeline ? await client.GetOrchestrationHistoryAsync(reference, ct) : [];
+        var snapshotRow = Row(m, history.Count);
+        var status = Status(m);
+        var state = status?.View is { ValueKind: JsonValueKind.Object } v ? v.Deserialize(o.StateType, WorkflowJson.Options)! : Activator.CreateInstance(o.StateType, true) ?? new object();
+        var asks = m.IsRunning ? (status?.Asks ?? []).Select(a => new AskRow(reference, a)).ToList() : [];
+        var timers = m.IsRunning ? (status?.Timers ?? []).Select(t => new TimerRow(Guid.Empty, reference, t.Name, t.At)).ToList() : [];
+        return new InstanceSnapshot(snapshotRow, state, asks, timers, withTimeline ? Timeline.From(history) : [],
+            withTimeline ? await store.GetMessagesAsync(reference: reference, ct: ct) : []);
+    }
+
+    /// <summary>The instance row for lists: status and summary from the custom status; "version" is the history length.</summary>
+    private static InstanceRow Row(OrchestrationMetadata m, long version)
+    {
+        var status = Status(m);
+        var name = m.RuntimeStatus switch
+        {
+            OrchestrationRuntimeStatus.Terminated => CancelledStatus,
+            OrchestrationRuntimeStatus.Failed => "Failed",
+            _ => status?.Status ?? "Starting",
+        };
+        var completed = m.IsCompleted || status?.Completed == true;
+        return new InstanceRow(m.InstanceId, TypeOf(m.InstanceId), name, completed, status?.View?.GetRawText() ?? "{}", version, version,
+            Instant.FromDateTimeOffset(m.CreatedAt), Instant.FromDateTimeOffset(m.LastUpdatedAt), m.IsRunning ? status?.NextDueAt : null, status?.Summary ?? "");
+    }
+
+    /// <summary>Instances of every engine, newest first, filtered as the list API and the dashboard ask.</summary>
+    public async Task<IReadOnlyList<InstanceRow>> ListAsync(Runtime.Store.InstanceFilter filter, Instant now, CancellationToken ct = default)
+    {
+        var rows = new List<InstanceRow>();
+        if (filter.Type is null || !IsOrchestrated(filter.Type)) rows.AddRange(await store.ListInstancesAsync(filter, now, ct));
+        foreach (var type in Orchestrated.Keys.Where(t => filter.Type is null || filter.Type == t))
+        {
+            var query = new OrchestrationQuery { InstanceIdPrefix = type + "-", PageSize = 500, FetchInputsAndOutputs = false };
+            await foreach (var m in client.GetAllInstancesAsync(query).WithCancellation(ct))
+            {
+                var row = Row(m, 0);
+                if (filter.Status is not null && row.Status != filter.Status) continue;
+                if (filter.Completed is { } c && row.Completed != c) continue;
+                if (filter.Overdue is { } overdue && (row.NextDueAt is { } due && due <= now) != overdue) continue;
+                rows.Add(row);
+            }
+        }
+        return rows.OrderByDescending(r => r.CreatedAt).Take(filter.Limit).ToList();
+    }
+
+    /// <summary>
+    /// Open asks, by reference, recipient, or the sender's email or mobile. For orchestrated instances they come from
+    /// what each running instance publishes (a search by sender reads every running one: fine at a council's volumes).
+    /// </summary>
+    public async Task<IReadOnlyList<AskRow>> FindAsksAsync(string? reference = null, string? recipientId = null, string? email = null, string? mobile = null,
+        CancellationToken ct = default)
+    {
+        var found = new List<AskRow>();
+        if (reference is null || !IsOrchestrated(reference)) found.AddRange(await store.FindAsksAsync(reference, recipientId, email, mobile, ct));
+        IEnumerable<AskRow> orchestrated;
+        if (reference is not null)
+        {
+            if (!IsOrchestrated(reference)) return found;
+            var m = await client.GetInstanceAsync(reference, false, ct);
+            orchestrated = m is { IsRunning: true } && Status(m) is { } s ? s.Asks.Select(a => new AskRow(reference, a)) : [];
+        }
+        else
+        {
+            var all = new List<AskRow>();
+            await foreach (var m in client.GetAllInstancesAsync(new OrchestrationQuery { Statuses = [OrchestrationRuntimeStatus.Running], PageSize = 500 }).WithCancellation(ct))
+                if (Orchestrated.ContainsKey(TypeOf(m.InstanceId)) && Status(m) is { } s)
+                    all.AddRange(s.Asks.Select(a => new AskRow(m.InstanceId, a)));
+            orchestrated = all;
+        }
+        found.AddRange(orchestrated.Where(a =>
+            (recipientId is null || a.Ask.RecipientId == recipientId) &&
+            (email is null || string.Equals(a.Ask.Email?.Trim(), email, StringComparison.OrdinalIgnoreCase)) &&
+            (mobile is null || a.Ask.Mobile == mobile)));
+        return found;
+    }
+
+    /// <summary>Every workflow type the service runs.</summary>
+    public IReadOnlyList<string> Types => legacy.Registry.All.Select(d => d.Type).Concat(Orchestrated.Keys).Distinct().Order().ToList();
+
+    /// <summary>How many instances of each type are in each status.</summary>
+    public async Task<IReadOnlyList<StatusCount>> CountByStatusAsync(CancellationToken ct = default)
+    {
+        var counts = store is IInstanceCounts legacyCounts ? (await legacyCounts.CountByStatusAsync(ct)).ToList() : [];
+        var rows = await ListAsync(new Runtime.Store.InstanceFilter(Limit: int.MaxValue), clock.GetCurrentInstant(), ct);
+        counts.AddRange(rows.Where(r => IsOrchestrated(r.Type)).GroupBy(r => (r.Type, r.Status)).Select(g => new StatusCount(g.Key.Type, g.Key.Status, g.Count())));
+        return counts;
+    }
+
+    /// <summary>The typed state of a listed instance (an orchestrated one's published view, or the previous runtime's state).</summary>
+    public object StateOf(InstanceRow row) =>
+        Orchestrated.TryGetValue(row.Type, out var o)
+            ? (row.State is { Length: > 2 } json ? JsonSerializer.Deserialize(json, o.StateType, WorkflowJson.Options) : null) ?? new object()
+            : legacy.DeserializeState(row);
+
+    /// <summary>Reads an answer (link form, SMS or email reply) into the instance's input.</summary>
+    public ReplyResult ParseReply(InstanceSnapshot instance, OpenAsk ask, IReadOnlyDictionary<string, string> fields) =>
+        Orchestrated.TryGetValue(instance.Row.Type, out var o) ? o.ParseReply(ask, fields)
+        : legacy.Registry.Get(instance.Row.Type).ParseReply(instance.State, ask, fields);
+}
