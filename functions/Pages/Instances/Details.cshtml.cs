@@ -180,7 +180,9 @@ public sealed class DetailsModel(IWorkflowStore store, WorkflowRuntime runtime, 
         var (input, error) = await D2AReferralsApi.AwardInputAsync(
             new AwardBody(providerId, reason, string.IsNullOrWhiteSpace(firstCall) ? null : firstCall), directory, clock, ct);
         if (input is null) { ModelState.AddModelError(error!.StartsWith("firstCall", StringComparison.Ordinal) ? "award.firstCall" : "award.providerId", error); return Status(422); }
-        return await ApplyAsync(input, $"The package is awarded to {input.ProviderId}.", ct);
+        // The workflow's refusal goes on the field it is about (e.g. a manual placement without a first call time).
+        return await AfterAsync(await runtime.ApplyAsync(Row.Reference, input, Actor, ct: ct), $"The package is awarded to {input.ProviderId}.", ct,
+            message => message.Contains("first call", StringComparison.OrdinalIgnoreCase) ? "award.firstCall" : "award.providerId");
     }
 
     public async Task<IActionResult> OnPostDischargeAsync(string? reference, CancellationToken ct)
@@ -193,13 +195,17 @@ public sealed class DetailsModel(IWorkflowStore store, WorkflowRuntime runtime, 
     private async Task<IActionResult> ApplyAsync(WorkflowInput input, string done, CancellationToken ct) =>
         await AfterAsync(await runtime.ApplyAsync(Row.Reference, input, Actor, ct: ct), done, ct);
 
-    private async Task<IActionResult> AfterAsync(TransitionOutcome outcome, string done, CancellationToken ct)
+    private async Task<IActionResult> AfterAsync(TransitionOutcome outcome, string done, CancellationToken ct, Func<string, string>? fieldFor = null)
     {
         switch (outcome.Kind)
         {
             case OutcomeKind.Applied or OutcomeKind.Replayed:
                 Notice = done;
                 return RedirectToPage(new { reference = Row.Reference });
+            case OutcomeKind.Rejected when fieldFor is not null && outcome.Rejection!.Kind == RejectionKind.Invalid:
+                await LoadAsync(Row.Reference, ct);
+                ModelState.AddModelError(fieldFor(outcome.Rejection.Detail), outcome.Rejection.Detail);
+                return Status(422);
             case OutcomeKind.Rejected:
                 await LoadAsync(Row.Reference, ct);
                 return Refused((int)outcome.Rejection!.Kind, outcome.Rejection.Detail);
