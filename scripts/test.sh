@@ -21,14 +21,21 @@ fi
 # Bicep (infra/): compile with the NuGet Bicep CLI; fails on any error or linter warning.
 scripts/bicep-build.sh
 
-# Chromium for the browser tests (Debian package; Playwright launches it by path).
+# Chromium for the browser tests (Debian package; Playwright launches it by path), with chromium-l10n so date and time
+# inputs follow en-GB (dd/mm/yyyy, 24-hour) as our users see them.
 if [ -d tests/CareWorkflows.BrowserTests ] && [ -z "${CW_CHROMIUM:-}" ]; then
-  if ! command -v chromium >/dev/null 2>&1; then
-    echo "Chromium not found: installing it (apt-get)"
+  if ! command -v chromium >/dev/null 2>&1 || [ ! -f /usr/lib/chromium/locales/en-GB.pak ]; then
+    echo "Chromium (or its en-GB locale) not found: installing chromium and chromium-l10n (apt-get)"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq chromium
+    apt-get update -qq && apt-get install -y -qq chromium chromium-l10n
   fi
   export CW_CHROMIUM="$(command -v chromium)"
+fi
+
+# axe-core (npm, tools/axe) for the browser tests' accessibility checks.
+if [ -d tests/CareWorkflows.BrowserTests ] && [ ! -f tools/axe/node_modules/axe-core/axe.min.js ]; then
+  echo "axe-core not found: installing it (npm)"
+  npm ci --prefix tools/axe --no-audit --no-fund --loglevel=error
 fi
 
 dotnet build CareWorkflows.sln -c Release -v quiet -nologo

@@ -30,23 +30,48 @@ public static class LinksApi
         var (ask, problem) = await ResolveAsync(token, issuer, store, workflows, clock, ct);
         if (problem is not null) return Page(http, problem.Value.Status, problem.Value.Title, $"<p>{H(problem.Value.Detail)}</p>");
         var (reference, a) = ask!.Value;
+        return AskForm(http, 200, token, reference, a, null, null);
+    }
+
+    /// <summary>
+    /// The ask's form: its prompt, deadline and fields; shown again after a refused answer with the provider's input and
+    /// the message (in an error summary that takes focus and next to the field it is about), so nothing typed is lost.
+    /// </summary>
+    private static IResult AskForm(HttpContext http, int status, string token, string reference, OpenAsk a, IReadOnlyDictionary<string, string>? values, string? error)
+    {
+        var fields = a.Fields ?? [];
+        // The field a refusal is about: the ask's only field, or the one the message names.
+        var errorField = error is null ? null : fields.Count == 1 ? fields[0] : fields.FirstOrDefault(f => error.Contains(f.Name, StringComparison.OrdinalIgnoreCase));
         var body = new StringBuilder();
+        if (error is not null)
+        {
+            body.Append("<div class=\"error-summary\" role=\"alert\" aria-labelledby=\"error-summary-title\" tabindex=\"-1\" autofocus>");
+            body.Append("<h2 id=\"error-summary-title\">There is a problem</h2><ul>");
+            body.Append(errorField is null ? $"<li>{H(error)}</li>" : $"<li><a href=\"#{H(errorField.Name)}\">{H(error)}</a></li>");
+            body.Append("</ul></div>");
+        }
         body.Append($"<p class=\"lead\">{H(a.Prompt)}</p>");
         if (a.Deadline is { } d) body.Append($"<p><strong>Please answer by {H(WorkflowContext.Local(d))}</strong> (UK time).</p>");
         body.Append($"<form method=\"post\" action=\"/l/{H(token)}\">");
-        foreach (var f in a.Fields ?? [])
+        foreach (var f in fields)
         {
-            body.Append($"<div class=\"field\"><label for=\"{H(f.Name)}\">{H(f.Label)}{(f.Required ? "" : " (optional)")}</label>");
-            if (f.Hint is not null) body.Append($"<div class=\"hint\" id=\"{H(f.Name)}-hint\">{H(f.Hint)}</div>");
+            var id = H(f.Name);
+            var invalid = errorField == f;
+            var describedBy = string.Join(' ', new[] { f.Hint is null ? null : $"{f.Name}-hint", invalid ? $"{f.Name}-error" : null }.OfType<string>());
+            var aria = (describedBy.Length > 0 ? $" aria-describedby=\"{H(describedBy)}\"" : "") + (invalid ? " aria-invalid=\"true\"" : "");
+            var value = values is not null && values.TryGetValue(f.Name, out var v) ? v : "";
+            body.Append($"<div class=\"field{(invalid ? " field--error" : "")}\"><label for=\"{id}\">{H(CareWorkflows.Functions.Pages.PageText.AskLabel(f))}</label>");
+            if (f.Hint is not null) body.Append($"<p class=\"hint\" id=\"{id}-hint\">{H(f.Hint)}</p>");
+            if (invalid) body.Append($"<p class=\"error-message\" id=\"{id}-error\"><span class=\"visually-hidden\">Error:</span> {H(error!)}</p>");
             var type = f.Kind is "time" or "date" or "datetime-local" or "number" ? f.Kind : "text";
             if (f.Kind == "textarea")
-                body.Append($"<textarea id=\"{H(f.Name)}\" name=\"{H(f.Name)}\" rows=\"5\"{(f.Required ? " required" : "")}></textarea>");
+                body.Append($"<textarea id=\"{id}\" name=\"{id}\" rows=\"5\"{(f.Required ? " required" : "")}{aria}>{H(value)}</textarea>");
             else
-                body.Append($"<input id=\"{H(f.Name)}\" name=\"{H(f.Name)}\" type=\"{type}\"{(f.Required ? " required" : "")} aria-describedby=\"{H(f.Name)}-hint\">");
+                body.Append($"<input id=\"{id}\" name=\"{id}\" type=\"{type}\" value=\"{H(value)}\"{(f.Required ? " required" : "")}{aria}>");
             body.Append("</div>");
         }
         body.Append($"<button type=\"submit\" class=\"button\">{H(char.ToUpperInvariant(a.Action[0]) + a.Action[1..])} {H(reference)}</button></form>");
-        return Page(http, 200, $"{reference}: {a.Action}", body.ToString());
+        return Page(http, status, $"{(error is null ? "" : "Error: ")}{reference}: {a.Action}", body.ToString(), heading: $"{reference}: {a.Action}");
     }
 
     private static async Task<IResult> AnswerAsync(string token, HttpContext http, HmacLinkIssuer issuer, IWorkflowStore store, IClock clock,
@@ -81,7 +106,11 @@ public static class LinksApi
         var open = instance.Asks.Any(x => x.Ask.RecipientId == a.RecipientId && x.Ask.Action == a.Action);
         if (!open) return Answer(http, 409, "No longer open", $"{reference} is no longer waiting for this answer.");
         var parsed = workflows.ParseReply(instance, a, fields);
-        if (parsed.Input is null) return Answer(http, 422, "The answer is not valid", parsed.Error ?? "The answer could not be read.");
+        // A browser gets the form back with its answer and the message; an API client gets the problem.
+        var browser = http.Request.HasFormContentType;
+        if (parsed.Input is null)
+            return browser ? AskForm(http, 422, token, reference, a, fields, parsed.Error ?? "The answer could not be read.")
+                : Answer(http, 422, "The answer is not valid", parsed.Error ?? "The answer could not be read.");
         var actor = new Actor(a.RecipientId, a.RecipientRole, a.RecipientRole == Roles.Provider ? a.RecipientId : null, $"signed link ({a.Action})");
         var outcome = await workflows.ApplyAsync(reference, parsed.Input, actor, idempotencyKey: ClaimsOf(token, issuer, clock).TokenId, via: "link", ct: ct);
         return outcome.Kind switch
@@ -89,6 +118,7 @@ public static class LinksApi
             OutcomeKind.Applied => Answer(http, 200, "Thank you", $"Your answer to {reference} is recorded.", new LinkAnswer(reference, a.Action, outcome.Status!)),
             OutcomeKind.Accepted => Answer(http, 202, "Thank you", $"Your answer to {reference} is received and will be recorded shortly.", new LinkAnswer(reference, a.Action, "Pending")),
             OutcomeKind.Replayed => Answer(http, 409, "This link has already been used", $"The answer to {reference} through this link was already recorded."),
+            OutcomeKind.Rejected when browser && outcome.Rejection!.Kind == RejectionKind.Invalid => AskForm(http, 422, token, reference, a, fields, outcome.Rejection.Detail),
             OutcomeKind.Rejected => Answer(http, (int)outcome.Rejection!.Kind, outcome.Rejection.Title, outcome.Rejection.Detail),
             _ => Answer(http, 409, "No longer open", $"{reference} moved on meanwhile."),
         };
@@ -128,18 +158,15 @@ public static class LinksApi
         return status < 400 ? Results.Json(body, statusCode: status) : Results.Problem(statusCode: status, title: title, detail: detail);
     }
 
-    public static IResult Page(HttpContext http, int status, string title, string bodyHtml)
+    /// <summary>
+    /// A link page in the staff pages' look (one stylesheet, no inline style: the CSP allows none). A refusal without a
+    /// form (<paramref name="heading"/> not given, status 400+) is announced as an alert.
+    /// </summary>
+    public static IResult Page(HttpContext http, int status, string title, string bodyHtml, string? heading = null)
     {
         http.Response.Headers["Cache-Control"] = "no-store";
         http.Response.Headers["Referrer-Policy"] = "no-referrer";
-        // The same look as the staff pages (one stylesheet, no inline style: the CSP allows none).
-        var html = $$"""
-            <!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>{{H(title)}} – CareWorkflows</title><link rel="stylesheet" href="/css/site.css"></head>
-            <body><a href="#main" class="skip-link">Skip to main content</a>
-            <header class="header"><div class="header__inner"><span class="header__title">CareWorkflows</span></div></header>
-            <main id="main" tabindex="-1">{{(status >= 400 ? "<div class=\"notice notice--warning\" role=\"alert\">" : "")}}<h1>{{H(title)}}</h1>{{bodyHtml}}{{(status >= 400 ? "</div>" : "")}}</main></body></html>
-            """;
+        var html = CareWorkflows.Functions.Pages.PlainPage.Html(title, heading ?? title, bodyHtml, alert: status >= 400 && heading is null);
         return Results.Content(html, "text/html; charset=utf-8", Encoding.UTF8, status);
     }
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using CareWorkflows.Definitions;
 using CareWorkflows.Functions.Auth;
 using CareWorkflows.Functions.Hosting;
+using CareWorkflows.Functions.Pages;
 using CareWorkflows.Runtime.Channels;
 using CareWorkflows.Runtime.Engine;
 using CareWorkflows.Runtime.Links;
@@ -139,7 +140,7 @@ public static class CareWorkflowsServices
     {
         app.UseSecurityHeaders();
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseCareWorkflowsStatusPages(); // HTML for pages, problem details for APIs
         app.UseStaticFiles();
         app.UseAuthentication();
         app.UseAuthorization();

@@ -17,7 +17,7 @@ public static class WebPages
             o.Conventions.AuthorizeFolder("/", Policies.Authenticated);
             o.Conventions.AllowAnonymousToPage("/SignIn");
             o.Conventions.AllowAnonymousToPage("/Denied");
-        });
+        }).AddMvcOptions(o => o.Filters.Add<CareWorkflows.Functions.Pages.AntiforgeryFailureFilter>());
         services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "cw-af";

@@ -31,6 +31,8 @@ public sealed class KpisModel(Workflows.WorkflowClient workflows, IClock clock) 
     public List<Figure> Figures { get; } = [];
     public int Received { get; private set; }
 
+    public override IReadOnlyList<FormField> FormFields { get; } = [new("From", "From"), new("To", "To")];
+
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
         var now = clock.GetCurrentInstant();

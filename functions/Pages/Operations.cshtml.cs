@@ -24,6 +24,16 @@ public sealed class OperationsModel(IWorkflowStore store, IClock clock, RuntimeE
     [BindProperty] public string? Reference { get; set; }
     [BindProperty] public string? Reason { get; set; }
 
+    /// <summary>Set when "Cancel instance" was pressed with a good reference and reason: the instance to confirm (WCAG 3.3.4).</summary>
+    public InstanceRow? ConfirmCancel { get; private set; }
+
+    public override IReadOnlyList<FormField> FormFields { get; } =
+    [
+        new("by", "Move forward by", "Enter how far to move the clock", Hint: "An ISO-8601 duration: PT1H is an hour, P1D a day, P2W two weeks."),
+        new("reference", "Reference", "Enter the reference of the instance to cancel"),
+        new("reason", "Reason for cancelling", "Enter the reason for cancelling"),
+    ];
+
     public async Task OnGetAsync(CancellationToken ct) => await LoadAsync(ct);
 
     public async Task<IActionResult> OnPostRetryAsync(string? id, CancellationToken ct)
@@ -44,16 +54,49 @@ public sealed class OperationsModel(IWorkflowStore store, IClock clock, RuntimeE
         return RedirectToPage();
     }
 
+    /// <summary>"Cancel instance": checks the reference and reason, then asks for confirmation; nothing changes yet.</summary>
     public async Task<IActionResult> OnPostCancelAsync(CancellationToken ct)
     {
         var reference = Reference?.Trim().ToUpperInvariant() ?? "";
-        if (!References.IsWellFormed(reference)) return await RefuseAsync(422, "reference", "Enter a reference such as D2A-7K3QX.", ct);
-        if (InstancesApi.CancelReasonError(Reason) is { } error) return await RefuseAsync(422, "reason", error, ct);
+        if (await CancelErrorsAsync(reference, ct) is { } status) return await RefuseAsync(status, ct);
+        ConfirmCancel = (await workflows.LoadAsync(reference, withTimeline: false, ct))?.Row;
+        Reason = Reason!.Trim();
+        return Page();
+    }
+
+    /// <summary>"Yes, cancel": the confirmed cancellation.</summary>
+    public async Task<IActionResult> OnPostConfirmCancelAsync(CancellationToken ct)
+    {
+        var reference = Reference?.Trim().ToUpperInvariant() ?? "";
+        if (await CancelErrorsAsync(reference, ct) is { } status) return await RefuseAsync(status, ct);
         var outcome = await workflows.CancelAsync(reference, Reason!.Trim(), Actor, ct);
         if (outcome.Kind == OutcomeKind.NotFound) return await RefuseAsync(404, "reference", $"There is no instance {reference}.", ct);
         if (!outcome.Succeeded) return await RefuseAsync(outcome.Rejection is { } r ? (int)r.Kind : 409, "reference", outcome.Rejection?.Detail ?? "It moved on meanwhile.", ct);
         Notice = $"{reference} is cancelled.";
         return RedirectToPage();
+    }
+
+    /// <summary>Both fields checked at once; the status to answer with when either is wrong.</summary>
+    private async Task<int?> CancelErrorsAsync(string reference, CancellationToken ct)
+    {
+        int? status = null;
+        if (reference.Length == 0) { ModelState.AddModelError("reference", FieldOf("reference")!.Missing!); status = 422; }
+        else if (!References.IsWellFormed(reference)) { ModelState.AddModelError("reference", "Enter a reference such as D2A-7K3QX"); status = 422; }
+        else if ((await workflows.LoadAsync(reference, withTimeline: false, ct))?.Row is not { } row) { ModelState.AddModelError("reference", $"There is no instance {reference}"); status = 404; }
+        else if (row.Completed) { ModelState.AddModelError("reference", $"{reference} has already finished ({PageText.Words(row.Status).ToLowerInvariant()})"); status = 409; }
+        if (InstancesApi.CancelReasonError(Reason) is { } error)
+        {
+            ModelState.AddModelError("reason", error.StartsWith("A reason is required", StringComparison.Ordinal) ? FieldOf("reason")!.Missing! : error);
+            status ??= 422;
+        }
+        return status;
+    }
+
+    private async Task<IActionResult> RefuseAsync(int status, CancellationToken ct)
+    {
+        await LoadAsync(ct);
+        Response.StatusCode = status;
+        return Page();
     }
 
     private async Task<IActionResult> RefuseAsync(int status, string field, string message, CancellationToken ct)

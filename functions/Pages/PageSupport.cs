@@ -76,6 +76,29 @@ public static class PageText
     }
 
     public static string H(string? s) => WebUtility.HtmlEncode(s ?? "");
+
+    /// <summary>An ask field's label as shown: "(optional)" added to an optional field once, never twice.</summary>
+    public static string AskLabel(AskField f) =>
+        f.Required || f.Label.Contains("(optional)", StringComparison.OrdinalIgnoreCase) ? f.Label : f.Label + " (optional)";
+
+    /// <summary>An instance page's title: what it is and where it stands, "D2A-7K3QX — D2A referral, awarded".</summary>
+    public static string InstanceTitle(InstanceRow row) => $"{row.Reference} — {TypeName(row.Type)}, {Words(row.Status).ToLowerInvariant()}";
+}
+
+/// <summary>
+/// One field of a page's form, in the order the page shows it: the key its errors are filed under (the API's field
+/// name, prefixed by the form's name where a page has several forms), its visible label, the message when it is left
+/// empty, and the id the error summary links to (the input itself; for a radio group its first radio, since a legend
+/// cannot take focus).
+/// </summary>
+public sealed record FormField(string Key, string Label, string? Missing = null, string? FocusId = null, string? Hint = null)
+{
+    public string Id => PageText.FieldId(Key);
+    public string Target => FocusId ?? Id;
+
+    /// <summary>A radio group: the summary links to its first option, whose id is "{group id}-{value}".</summary>
+    public static FormField Radios(string key, string legend, string firstValue, string? missing = null, string? hint = null) =>
+        new(key, legend, missing, $"{PageText.FieldId(key)}-{PageText.FieldId(firstValue)}", hint);
 }
 
 /// <summary>Base for the pages: the signed-in actor and field errors in the shape the APIs return (field → messages).</summary>
@@ -83,11 +106,58 @@ public abstract class CareWorkflowsPage : PageModel
 {
     public Actor Actor => User.ToActor();
 
-    /// <summary>Copies API-style field errors ("patient.dateOfBirth") onto the page's inputs.</summary>
-    public void AddErrors(IDictionary<string, string[]> errors)
+    /// <summary>The page's fields, every form top to bottom: the error summary lists errors in this order.</summary>
+    public virtual IReadOnlyList<FormField> FormFields => [];
+
+    public FormField? FieldOf(string key) => FormFields.FirstOrDefault(f => string.Equals(f.Key, key, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// Copies API-style field errors ("patient.dateOfBirth") onto the page's inputs, worded with the visible label: the
+    /// API's "x is required." becomes the field's own message, and an API field name at the start becomes the label. A
+    /// field the page has already reported keeps the page's message.
+    /// </summary>
+    public void AddErrors(IDictionary<string, string[]> errors, string prefix = "")
     {
         foreach (var (field, messages) in errors)
-            foreach (var m in messages) ModelState.AddModelError(field, m);
+        {
+            var key = prefix + field;
+            if (HasError(key)) continue;
+            var f = FieldOf(key);
+            foreach (var m in messages) ModelState.AddModelError(f?.Key ?? key, Reword(f, field, m));
+        }
+    }
+
+    /// <summary>An API message in the page's words (see AddErrors).</summary>
+    public static string Reword(FormField? f, string apiField, string message)
+    {
+        if (f is null) return message;
+        var name = apiField.Contains('.') ? apiField[(apiField.LastIndexOf('.') + 1)..] : apiField;
+        foreach (var n in new[] { apiField, name })
+        {
+            if (message.StartsWith(n + " is required", StringComparison.Ordinal) && f.Missing is { } missing) return missing;
+            if (message.StartsWith(n + " ", StringComparison.Ordinal)) return f.Label.Replace(" (optional)", "", StringComparison.Ordinal) + message[n.Length..];
+            if (message.StartsWith($"'", StringComparison.Ordinal) && message.Contains($" is not a known {n}.", StringComparison.Ordinal))
+                return f.Missing ?? $"Choose one of the options for {f.Label.ToLowerInvariant()}.";
+        }
+        return message;
+    }
+
+    /// <summary>
+    /// The error summary's entries: errors not about one field first (no link), then each field's in form order, each
+    /// linking to what takes focus for that field.
+    /// </summary>
+    public IReadOnlyList<(string? Href, string Message)> SummaryErrors()
+    {
+        var fields = FormFields;
+        int Order(string key)
+        {
+            if (key.Length == 0) return -1;
+            var i = fields.ToList().FindIndex(f => string.Equals(f.Key, key, StringComparison.OrdinalIgnoreCase));
+            return i < 0 ? int.MaxValue : i;
+        }
+        return ModelState.Where(e => e.Value.Errors.Count > 0).OrderBy(e => Order(e.Key))
+            .SelectMany(e => e.Value.Errors.Select(x => (e.Key.Length == 0 ? null : "#" + (FieldOf(e.Key)?.Target ?? PageText.FieldId(e.Key)), x.ErrorMessage)))
+            .ToList();
     }
 
     /// <summary>The idempotency key of one rendered form (its FormId): a double submit starts one instance.</summary>
@@ -114,6 +184,9 @@ public abstract class CareWorkflowsPage : PageModel
 
     public bool HasError(string key) => ModelState.TryGetValue(key, out var e) && e.Errors.Count > 0;
 
+    /// <summary>aria-invalid for an input: "true" when its field has an error, otherwise absent.</summary>
+    public string? Invalid(string key) => HasError(key) ? "true" : null;
+
     /// <summary>The error message(s) for one field, shown above its input and linked from the summary.</summary>
     public IHtmlContent ErrorFor(string key)
     {
@@ -125,6 +198,20 @@ public abstract class CareWorkflowsPage : PageModel
     /// <summary>aria-describedby for an input: its hint and its error, when present.</summary>
     public string? Describe(string key, bool hint = false) =>
         string.Join(' ', new[] { hint ? PageText.FieldId(key) + "-hint" : null, HasError(key) ? PageText.FieldId(key) + "-error" : null }.Where(x => x is not null)) is { Length: > 0 } s ? s : null;
+
+    /// <summary>One labelled text input (or textarea) for the _TextField partial, its label and hint from FormFields.</summary>
+    public TextField Text(string key, string name, string? value, string type = "text", string? css = null, string? autocomplete = null, int rows = 4)
+    {
+        var f = FieldOf(key) ?? throw new InvalidOperationException($"{key} is not one of the page's FormFields.");
+        return new TextField(this, f.Key, name, f.Label, value, type, f.Hint, css, autocomplete, rows);
+    }
+
+    /// <summary>A radio group for the _Radios partial, its legend and hint from FormFields.</summary>
+    public RadioGroup Radios(string key, string name, string? value, params (string Value, string Label)[] options)
+    {
+        var f = FieldOf(key) ?? throw new InvalidOperationException($"{key} is not one of the page's FormFields.");
+        return new RadioGroup(this, f.Key, name, f.Label, value, options, f.Hint);
+    }
 }
 
 /// <summary>
@@ -158,7 +245,12 @@ public static class ProviderScope
 }
 
 /// <summary>One labelled input for the _TextField partial; Key is the API's field name (errors are keyed by it).</summary>
-public sealed record TextField(CareWorkflowsPage Form, string Key, string Name, string Label, string? Value, string Type = "text", string? Hint = null, string? Css = null);
+public sealed record TextField(CareWorkflowsPage Form, string Key, string Name, string Label, string? Value, string Type = "text", string? Hint = null, string? Css = null,
+    string? Autocomplete = null, int Rows = 4);
+
+/// <summary>A radio group for the _Radios partial: a fieldset whose legend is the question; option ids are "{group id}-{value}".</summary>
+public sealed record RadioGroup(CareWorkflowsPage Form, string Key, string Name, string Legend, string? Value, IReadOnlyList<(string Value, string Label)> Options,
+    string? Hint = null);
 
 /// <summary>
 /// Deadlines as people mean them: the earliest of an instance's next timer and its open asks' deadlines. An ask whose

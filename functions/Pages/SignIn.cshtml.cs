@@ -16,6 +16,13 @@ public sealed class SignInModel(IConfiguration config, IHostEnvironment env, IPr
 {
     public IReadOnlyList<(string Id, string Name)> Providers { get; private set; } = [];
 
+    public override IReadOnlyList<FormField> FormFields { get; } =
+    [
+        new("Name", "Your name", Hint: "Shown on the timeline next to what you do."),
+        FormField.Radios("Role", "Role", Roles.All[0], "Choose a role"),
+        new("ProviderId", "Provider (provider users only)", "Choose the provider you work for"),
+    ];
+
     [BindProperty(SupportsGet = true)] public string? ReturnUrl { get; set; }
     [BindProperty] public string? Name { get; set; }
     [BindProperty] public string? Role { get; set; }

@@ -86,12 +86,18 @@ public static class Browsers
         Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
         var path = Environment.GetEnvironmentVariable("CW_CHROMIUM") is { Length: > 0 } p ? p : "/usr/bin/chromium";
         if (!File.Exists(path)) throw new InvalidOperationException($"Chromium not found at {path}: install it (apt-get install -y chromium) or set CW_CHROMIUM. scripts/test.sh does both.");
+        // Date and time inputs in the UK order and 24-hour clock (dd/mm/yyyy, 14:30), as our users see them: on Linux Chromium
+        // takes its locale from LANG/LANGUAGE (and needs Debian's chromium-l10n for en-GB; scripts/test.sh installs it).
+        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (string)e.Value!);
+        env["LANG"] = "en_GB.UTF-8";
+        env["LANGUAGE"] = "en_GB";
         var playwright = await Playwright.CreateAsync();
         var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = path,
             Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage", "--lang=en-GB"],
+            Env = env,
         });
         return (playwright, browser);
     }

@@ -26,11 +26,20 @@ public sealed class WorkflowJourneyTests : IAsyncLifetime
         await _app.DisposeAsync();
     }
 
+    /// <summary>What the browser refused under the pages' Content-Security-Policy (these contexts keep it on).</summary>
+    private readonly List<string> _cspViolations = [];
+
+    private IPage Watch(IPage page)
+    {
+        page.Console += (_, m) => { if (m.Text.Contains("Content Security Policy", StringComparison.Ordinal)) lock (_cspViolations) _cspViolations.Add($"{page.Url}: {m.Text}"); };
+        return page;
+    }
+
     /// <summary>A fresh browser (its own cookies) signed in through the demo sign-in page.</summary>
     private async Task<IPage> SignInAsync(string name, string role, string? provider = null)
     {
         var context = await _browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = _app.BaseUrl, Locale = "en-GB" });
-        var page = await context.NewPageAsync();
+        var page = Watch(await context.NewPageAsync());
         await page.GotoAsync("/");
         Assert.EndsWith("/signin?returnUrl=%2F", page.Url);
         await page.GetByLabel("Your name").FillAsync(name);
@@ -77,7 +86,7 @@ public sealed class WorkflowJourneyTests : IAsyncLifetime
         // 2. The provider opens the Accept link from its offer and accepts (no sign-in: the link is the authority).
         var link = await _app.LinkAsync(reference, "referrals@east-kestrel.example.org", "accept");
         var providerContext = await _browser.NewContextAsync(new BrowserNewContextOptions { Locale = "en-GB" });
-        var provider = await providerContext.NewPageAsync();
+        var provider = Watch(await providerContext.NewPageAsync());
         await provider.GotoAsync(link);
         await Assertions.Expect(provider.Locator("h1")).ToContainTextAsync(reference);
         await Browsers.ShotAsync(provider, "d2a-3-provider-link");
@@ -95,6 +104,7 @@ public sealed class WorkflowJourneyTests : IAsyncLifetime
         await Assertions.Expect(broker.Locator("#status")).ToContainTextAsync("Awarded");
         await Assertions.Expect(broker.Locator("#timeline")).ToContainTextAsync("Offer accepted by Provider (east-kestrel)");
         await Browsers.ShotAsync(broker, "d2a-6-broker-instance");
+        Assert.Empty(_cspViolations);
     }
 
     [Fact]
@@ -130,5 +140,6 @@ public sealed class WorkflowJourneyTests : IAsyncLifetime
         await Assertions.Expect(qa.Locator("main")).ToContainTextAsync("overdue by");
         await Assertions.Expect(qa.Locator(".tag--overdue").First).ToBeVisibleAsync();
         await Browsers.ShotAsync(qa, "qc-3-overdue");
+        Assert.Empty(_cspViolations);
     }
 }

@@ -40,30 +40,73 @@ public sealed class NewModel(WorkflowRuntime runtime, ITrustedAssessorDirectory 
         return Page();
     }
 
+    public override IReadOnlyList<FormField> FormFields { get; } =
+    [
+        new("packageId", "Package", "Choose the package"),
+        new("assessorId", "Trusted assessor", "Choose the trusted assessor"),
+        new("proposedWeeklyHours", "Proposed weekly hours", "Enter the proposed weekly hours"),
+        new("effectiveDate", "Date the change takes effect", "Enter the date the change takes effect"),
+        FormField.Radios("personAgreed", "Has the person (or their representative) agreed? (B 9.8)", "yes", "Select whether the person has agreed"),
+        new("agreedBy", "Agreed by (optional)", Hint: "Leave empty if the person agreed themselves."),
+        new("goals", "Goals", "Enter the goals"),
+        new("rationale", "Why the change", "Enter why the change is needed"),
+        new("evidence", "Evidence", "Enter the evidence"),
+    ];
+
+    /// <summary>The workflow's refusals answer in sentences; these beginnings say which field a sentence is about.</summary>
+    private static readonly (string Start, string Field)[] MessageFields =
+    [
+        ("There is no registered package", "packageId"), ("There is no registered trusted assessor", "assessorId"), ("Trusted assessor", "assessorId"),
+        ("The person", "personAgreed"), ("The proposed", "proposedWeeklyHours"), ("The effective date", "effectiveDate"), ("Goals", "goals"),
+        ("Rationale", "rationale"), ("Evidence", "evidence"), ("Agreed by", "agreedBy"),
+    ];
+
     public async Task<IActionResult> OnPostAsync(CancellationToken ct)
     {
         if (!await LoadAsync(ct)) return Forbid();
         var f = Input;
-        var package = Packages.FirstOrDefault(p => p.Id == f.PackageId);
-        if (package is null) ModelState.AddModelError("packageId", "Choose one of your packages.");
-        decimal? proposed = null;
-        if (!string.IsNullOrWhiteSpace(f.ProposedWeeklyHours))
+        void Error(string key, string message) { if (!HasError(key)) ModelState.AddModelError(key, message); }
+        bool Missing(string key, string? value)
         {
-            if (decimal.TryParse(f.ProposedWeeklyHours.Trim(), NumberStyles.Number, CultureInfo.InvariantCulture, out var h)) proposed = h;
-            else ModelState.AddModelError("proposedWeeklyHours", "Enter the hours as a number, e.g. 12.5.");
+            if (!string.IsNullOrWhiteSpace(value)) return false;
+            Error(key, FieldOf(key)!.Missing!);
+            return true;
+        }
+        // Every field at once, in form order and the page's words.
+        var package = Packages.FirstOrDefault(p => p.Id == f.PackageId);
+        if (!Missing("packageId", f.PackageId) && package is null) Error("packageId", "Choose one of your packages");
+        if (!Missing("assessorId", f.AssessorId) && !Assessors.Any(a => a.Id == f.AssessorId)) Error("assessorId", "Choose one of your trusted assessors");
+        decimal? proposed = null;
+        if (!Missing("proposedWeeklyHours", f.ProposedWeeklyHours))
+        {
+            if (decimal.TryParse(f.ProposedWeeklyHours!.Trim(), NumberStyles.Number, CultureInfo.InvariantCulture, out var h) && h > 0) proposed = h;
+            else Error("proposedWeeklyHours", "Enter the proposed weekly hours as a number more than 0, like 12.5");
         }
         NodaTime.LocalDate? effective = null;
-        if (!string.IsNullOrWhiteSpace(f.EffectiveDate))
+        if (!Missing("effectiveDate", f.EffectiveDate))
         {
-            if (NodaTime.Text.LocalDatePattern.Iso.Parse(f.EffectiveDate.Trim()) is { Success: true } d) effective = d.Value;
-            else ModelState.AddModelError("effectiveDate", "Enter the date, e.g. 2026-12-01.");
+            if (NodaTime.Text.LocalDatePattern.Iso.Parse(f.EffectiveDate!.Trim()) is { Success: true } d) effective = d.Value;
+            else Error("effectiveDate", "Enter the date the change takes effect as a real date, like 2026-12-01");
         }
+        if (f.PersonAgreed is not ("yes" or "no")) Error("personAgreed", FieldOf("personAgreed")!.Missing!);
+        else if (f.PersonAgreed == "no") Error("personAgreed", "A change can only be proposed once the person (or their representative) has agreed to it (B 9.8)");
+        Missing("goals", f.Goals);
+        Missing("rationale", f.Rationale);
+        Missing("evidence", f.Evidence);
         if (!ModelState.IsValid) { Response.StatusCode = 422; return Page(); }
-        var body = new ProposeAdjustmentRequest(package!.Id, string.IsNullOrWhiteSpace(f.AssessorId) ? null : f.AssessorId, package.WeeklyHours, proposed, effective,
-            f.PersonAgreed switch { "yes" => true, "no" => false, _ => null }, f.AgreedBy, f.Goals, f.Rationale, f.Evidence, null, null);
+
+        var body = new ProposeAdjustmentRequest(package!.Id, f.AssessorId, package.WeeklyHours, proposed, effective,
+            f.PersonAgreed == "yes", f.AgreedBy, f.Goals, f.Rationale, f.Evidence, null, null);
         var r = await TrustedAssessorAdjustmentsApi.ProposeAdjustmentAsync(body, Actor, FormKey(f.FormId, "ta"), runtime, directory, ct);
         if (r.Errors is not null) { AddErrors(r.Errors); Response.StatusCode = 422; return Page(); }
-        if (r.Refusal is { } no) { ModelState.AddModelError("", no.Detail); Response.StatusCode = no.Status; return Page(); }
+        if (r.Refusal is { } no)
+        {
+            var field = MessageFields.FirstOrDefault(m => no.Detail.StartsWith(m.Start, StringComparison.Ordinal)).Field
+                ?? (no.Detail.StartsWith(package.Id, StringComparison.Ordinal) ? "packageId" : "");
+            ModelState.AddModelError(field, no.Detail);
+            Response.StatusCode = no.Status;
+            return Page();
+        }
         await PackageHours.SyncAsync(r.Reference!, runtime, directory, ct);
         TempData["Notice"] = $"Adjustment {r.Reference} is proposed.";
         return Redirect($"/instances/{r.Reference}");

@@ -19,6 +19,14 @@ public sealed class NewModel(Workflows.WorkflowClient workflows, IProviderDirect
     [BindProperty] public string? FormId { get; set; }
     public IReadOnlyList<ProviderRecord> Providers { get; private set; } = [];
 
+    public override IReadOnlyList<FormField> FormFields { get; } =
+    [
+        new("providerId", "Provider", "Choose the provider the concern is about"),
+        new("concern", "The concern", "Enter the concern", Hint: "What was seen or reported, when, and who is affected. The provider reads this."),
+        new("responseWorkingDays", "Working days to respond (optional)",
+            Hint: "Leave empty for the standard time. Working days exclude weekends and bank holidays in England and Wales."),
+    ];
+
     public async Task OnGetAsync(CancellationToken ct)
     {
         Providers = (await directory.ListProvidersAsync(ct)).OrderBy(p => p.Name).ToList();
@@ -34,14 +42,14 @@ public sealed class NewModel(Workflows.WorkflowClient workflows, IProviderDirect
         if (!string.IsNullOrWhiteSpace(ResponseWorkingDays))
         {
             if (int.TryParse(ResponseWorkingDays.Trim(), out var d)) days = d;
-            else c.Add("responseWorkingDays", "Enter the working days as a whole number, or leave it empty for the standard time.");
+            else c.Add("responseWorkingDays", "Enter the working days as a whole number, or leave it empty for the standard time");
         }
         var input = QualityConcernsApi.RaiseInput(new RaiseConcernRequest(provider?.Id ?? ProviderId, provider?.Name ?? "-", provider?.Email ?? "x@example.org", Concern, days), c);
         if (provider is null || !c.Ok)
         {
-            var errors = c.Errors;
-            if (provider is null) errors["providerId"] = ["Choose the provider the concern is about."];
-            AddErrors(errors);
+            // Every field at once, in form order and the page's words (the summary orders them by FormFields).
+            if (provider is null) ModelState.AddModelError("providerId", FieldOf("providerId")!.Missing!);
+            AddErrors(c.Errors);
             Response.StatusCode = 422;
             return Page();
         }

@@ -39,6 +39,48 @@ public sealed class DetailsModel(Workflows.WorkflowClient workflows, IClock cloc
     public IReadOnlyList<ProviderRecord> Providers { get; private set; } = [];
     [TempData] public string? Notice { get; set; }
 
+    /// <summary>Which form was posted ("award", "cancel", "answer:accept", …): only that form shows the values sent back.</summary>
+    public string? Posted { get; private set; }
+
+    /// <summary>Set when "Cancel instance" was pressed with a reason: the page asks for confirmation before anything changes (WCAG 3.3.4).</summary>
+    public string? ConfirmCancelReason { get; private set; }
+
+    /// <summary>
+    /// Every form on the page has its own field keys, so ids, error messages and summary links never collide: the
+    /// form's name, then the field ("award.reason" → id award-reason; "cancel.reason" → cancel-reason).
+    /// </summary>
+    public override IReadOnlyList<FormField> FormFields
+    {
+        get
+        {
+            if (Row is null) return [];
+            var fields = new List<FormField>();
+            foreach (var a in MyAsks)
+                foreach (var f in a.Ask.Fields ?? [])
+                {
+                    var label = PageText.AskLabel(f);
+                    fields.Add(new FormField($"{a.Ask.Action}.{f.Name}", label, $"Enter {char.ToLowerInvariant(f.Label[0])}{f.Label[1..]}", Hint: f.Hint));
+                }
+            if (MayDecideConcern)
+            {
+                fields.Add(FormField.Radios("decision.outcome", "Outcome", Enum.GetNames<Definitions.QualityConcerns.ConcernOutcome>()[0], "Select an outcome"));
+                fields.Add(new FormField("decision.reason", "Reason for the decision", "Enter the reason for the decision"));
+            }
+            if (MayAward)
+            {
+                fields.Add(new FormField("award.providerId", "Provider", "Choose the provider"));
+                fields.Add(new FormField("award.firstCall", "Earliest first call (optional, UK time, e.g. 14:30)"));
+                fields.Add(new FormField("award.reason", "Reason for the award", "Give the reason for the award."));
+            }
+            if (MayCloseIncident) fields.Add(new FormField("close.reason", "Reason for closing", "Enter the reason for closing the incident"));
+            if (MayCancel) fields.Add(new FormField("cancel.reason", "Reason for cancelling", "Enter the reason for cancelling"));
+            return fields;
+        }
+    }
+
+    /// <summary>What the posted form sent for <paramref name="name"/>, when <paramref name="form"/> is the one posted.</summary>
+    public string Value(string form, string name) => Posted == form && Request.HasFormContentType ? Request.Form[name].ToString() : "";
+
     /// <summary>Asks the viewer may answer here: a provider's own asks, or staff asks for the viewer's role.</summary>
     public IEnumerable<AskRow> MyAsks => Asks.Where(a => Actor.Role == Roles.Provider
         ? a.Ask.RecipientRole == Roles.Provider && a.Ask.RecipientId == Actor.ProviderId
@@ -53,36 +95,64 @@ public sealed class DetailsModel(Workflows.WorkflowClient workflows, IClock cloc
         if (!await LoadAsync(reference, ct)) return NotFound();
         var ask = MyAsks.FirstOrDefault(a => a.Ask.Action == action);
         if (ask is null) return Refused(403, "This is not waiting for an answer from you.");
+        Posted = $"answer:{action}";
         var fields = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var f in ask.Ask.Fields ?? [])
         {
+            var key = $"{action}.{f.Name}";
             var v = Request.Form[f.Name].ToString();
-            if (v.Length > RequestChecks.MaxText) { ModelState.AddModelError($"{action}.{f.Name}", $"{f.Label} is longer than {RequestChecks.MaxText:N0} characters."); continue; }
-            if (f.Required && string.IsNullOrWhiteSpace(v)) ModelState.AddModelError($"{action}.{f.Name}", $"Enter {f.Label.ToLowerInvariant()}.");
+            if (v.Length > RequestChecks.MaxText) { ModelState.AddModelError(key, $"{PageText.AskLabel(f).Replace(" (optional)", "")} is longer than {RequestChecks.MaxText:N0} characters."); continue; }
+            if (f.Required && string.IsNullOrWhiteSpace(v)) ModelState.AddModelError(key, FieldOf(key)!.Missing!);
             fields[f.Name] = v;
         }
         if (!ModelState.IsValid) return Status(422);
         var parsed = workflows.ParseReply(_instance, ask.Ask, fields);
-        if (parsed.Input is null) { ModelState.AddModelError(action ?? "", parsed.Error ?? "The answer could not be read."); return Status(422); }
+        if (parsed.Input is null) { ModelState.AddModelError(AskErrorKey(ask.Ask, parsed.Error), parsed.Error ?? "The answer could not be read."); return Status(422); }
         return await ApplyAsync(parsed.Input, $"Your answer ({action}) is recorded.", ct);
     }
 
+    /// <summary>"Cancel instance": checks the reason, then asks for confirmation; nothing changes yet.</summary>
     public async Task<IActionResult> OnPostCancelAsync(string? reference, string? reason, CancellationToken ct)
     {
         if (!await LoadAsync(reference, ct)) return NotFound();
         if (!Actor.IsIn(WebPages.OperatorRoles)) return Refused(403, "Only brokerage and administrators cancel instances.");
-        if (InstancesApi.CancelReasonError(reason) is { } error) { ModelState.AddModelError("reason", error); return Status(422); }
+        Posted = "cancel";
+        if (Row.Completed) return Refused(409, $"{Row.Reference} has already finished ({PageText.Words(Row.Status).ToLowerInvariant()}).");
+        if (InstancesApi.CancelReasonError(reason) is { } error) { ModelState.AddModelError("cancel.reason", CancelMessage(error)); return Status(422); }
+        ConfirmCancelReason = reason!.Trim();
+        return Page();
+    }
+
+    /// <summary>"Yes, cancel": the confirmed cancellation.</summary>
+    public async Task<IActionResult> OnPostConfirmCancelAsync(string? reference, string? reason, CancellationToken ct)
+    {
+        if (!await LoadAsync(reference, ct)) return NotFound();
+        if (!Actor.IsIn(WebPages.OperatorRoles)) return Refused(403, "Only brokerage and administrators cancel instances.");
+        Posted = "cancel";
+        if (InstancesApi.CancelReasonError(reason) is { } error) { ModelState.AddModelError("cancel.reason", CancelMessage(error)); return Status(422); }
         var outcome = await workflows.CancelAsync(Row.Reference, reason!.Trim(), Actor, ct);
         return await AfterAsync(outcome, "The instance is cancelled.", ct);
+    }
+
+    private string CancelMessage(string apiError) => apiError.StartsWith("A reason is required", StringComparison.Ordinal) ? FieldOf("cancel.reason")?.Missing ?? apiError : apiError;
+
+    /// <summary>The field an ask's refusal is about: its only field, or the field it names; otherwise the whole answer.</summary>
+    private static string AskErrorKey(OpenAsk ask, string? message)
+    {
+        var fields = ask.Fields ?? [];
+        if (fields.Count == 1) return $"{ask.Action}.{fields[0].Name}";
+        var named = fields.FirstOrDefault(f => message?.Contains(f.Name, StringComparison.OrdinalIgnoreCase) == true);
+        return named is null ? "" : $"{ask.Action}.{named.Name}";
     }
 
     public async Task<IActionResult> OnPostConcernDecisionAsync(string? reference, string? outcome, string? reason, CancellationToken ct)
     {
         if (!await LoadAsync(reference, ct)) return NotFound();
         if (Row.Type != Definitions.QualityConcerns.QualityConcern.Type) return NotFound();
+        Posted = "decision";
         var c = new RequestChecks();
         var input = QualityConcernsApi.DecisionInput(new ConcernDecisionRequest(outcome, null, reason, null), c);
-        if (!c.Ok) { AddErrors(c.Errors); return Status(422); }
+        if (!c.Ok) { AddErrors(c.Errors, "decision."); return Status(422); }
         return await ApplyAsync(input, "The decision is recorded.", ct);
     }
 
@@ -90,9 +160,10 @@ public sealed class DetailsModel(Workflows.WorkflowClient workflows, IClock cloc
     {
         if (!await LoadAsync(reference, ct)) return NotFound();
         if (Row.Type != "SI") return NotFound();
+        Posted = "close";
         var c = new RequestChecks();
         var input = new SeriousIncident.Close(c.Text("reason", reason));
-        if (!c.Ok) { AddErrors(c.Errors); return Status(422); }
+        if (!c.Ok) { AddErrors(c.Errors, "close."); return Status(422); }
         return await ApplyAsync(input, "The incident is closed.", ct);
     }
 
@@ -101,13 +172,19 @@ public sealed class DetailsModel(Workflows.WorkflowClient workflows, IClock cloc
         if (!await LoadAsync(reference, ct)) return NotFound();
         if (Row.Type != D2AReferral.TypeName) return NotFound();
         if (!Actor.IsIn(Roles.Brokerage, Roles.Admin)) return Refused(403, "Only brokerage awards packages.");
-        if (string.IsNullOrWhiteSpace(providerId)) ModelState.AddModelError("providerId", "Choose the provider.");
-        if (string.IsNullOrWhiteSpace(reason)) ModelState.AddModelError("reason", "Give the reason for the award.");
+        Posted = "award";
+        // Every field at once, in form order.
+        if (string.IsNullOrWhiteSpace(providerId)) ModelState.AddModelError("award.providerId", FieldOf("award.providerId")!.Missing!);
+        if (!string.IsNullOrWhiteSpace(firstCall) && !D2AReferral.TryParseFirstCall(firstCall, clock.GetCurrentInstant(), out _, out _))
+            ModelState.AddModelError("award.firstCall", "Enter the earliest first call as a time, like 14:30, or a date and time, like 2026-11-24T14:30");
+        if (string.IsNullOrWhiteSpace(reason)) ModelState.AddModelError("award.reason", FieldOf("award.reason")!.Missing!);
         if (!ModelState.IsValid) return Status(422);
         var (input, error) = await D2AReferralsApi.AwardInputAsync(
             new AwardBody(providerId, reason, string.IsNullOrWhiteSpace(firstCall) ? null : firstCall), directory, clock, ct);
-        if (input is null) { ModelState.AddModelError("providerId", error!); return Status(422); }
-        return await ApplyAsync(input, $"The package is awarded to {input.ProviderId}.", ct);
+        if (input is null) { ModelState.AddModelError(error!.StartsWith("firstCall", StringComparison.Ordinal) ? "award.firstCall" : "award.providerId", error); return Status(422); }
+        // The workflow's refusal goes on the field it is about (e.g. a manual placement without a first call time).
+        return await AfterAsync(await workflows.ApplyAsync(Row.Reference, input, Actor, via: "page", ct: ct), $"The package is awarded to {input.ProviderId}.", ct,
+            message => message.Contains("first call", StringComparison.OrdinalIgnoreCase) ? "award.firstCall" : "award.providerId");
     }
 
     public async Task<IActionResult> OnPostDischargeAsync(string? reference, CancellationToken ct)
@@ -120,7 +197,7 @@ public sealed class DetailsModel(Workflows.WorkflowClient workflows, IClock cloc
     private async Task<IActionResult> ApplyAsync(WorkflowInput input, string done, CancellationToken ct) =>
         await AfterAsync(await workflows.ApplyAsync(Row.Reference, input, Actor, via: "page", ct: ct), done, ct);
 
-    private async Task<IActionResult> AfterAsync(TransitionOutcome outcome, string done, CancellationToken ct)
+    private async Task<IActionResult> AfterAsync(TransitionOutcome outcome, string done, CancellationToken ct, Func<string, string>? fieldFor = null)
     {
         switch (outcome.Kind)
         {
@@ -130,6 +207,10 @@ public sealed class DetailsModel(Workflows.WorkflowClient workflows, IClock cloc
             case OutcomeKind.Accepted:
                 Notice = "Your request is with the workflow; this page shows it once it is taken.";
                 return RedirectToPage(new { reference = Row.Reference });
+            case OutcomeKind.Rejected when fieldFor is not null && outcome.Rejection!.Kind == RejectionKind.Invalid:
+                await LoadAsync(Row.Reference, ct);
+                ModelState.AddModelError(fieldFor(outcome.Rejection.Detail), outcome.Rejection.Detail);
+                return Status(422);
             case OutcomeKind.Rejected:
                 await LoadAsync(Row.Reference, ct);
                 return Refused((int)outcome.Rejection!.Kind, outcome.Rejection.Detail);
