@@ -255,7 +255,7 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
     {
         if (Require(ctx, Raisers, "raise a D2A referral") is { } no) return no;
         if (s.Status != D2AStatus.New) return Decision.Conflict($"{ctx.Reference} is already raised.");
-        if (Validate(r, ctx.Now) is { } error) return Decision.Invalid(error);
+        if (Validate(r, ctx.Now) is { } error) return Decision.Invalid(error.Message, error.Field);
 
         var referral = r with { Patient = r.Patient with { NhsNumber = NormaliseNhsNumber(r.Patient.NhsNumber), Postcode = NormalisePostcode(r.Patient.Postcode)! } };
         var e = new ReferralRaised(referral, ctx.Now);
@@ -267,34 +267,54 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
         return d.Build();
     }
 
+    /// <summary>A refusal of a referral field: the API's field name and what is wrong.</summary>
+    public sealed record FieldError(string Field, string Message);
+
     /// <summary>Checks a referral; null when it is valid.</summary>
-    public static string? Validate(RaiseReferral r, Instant now)
+    public static FieldError? Validate(RaiseReferral r, Instant now)
     {
         var p = r.Patient;
-        if (p is null) return "The patient is required.";
-        if (string.IsNullOrWhiteSpace(p.Name) || p.Name.Length > 200) return "The patient's name is required (up to 200 characters).";
+        if (p is null) return new("patient", "The patient is required.");
+        if (string.IsNullOrWhiteSpace(p.Name) || p.Name.Length > 200) return new("patient.name", "The patient's name is required (up to 200 characters).");
         if (string.IsNullOrWhiteSpace(p.NhsNumber))
         {
-            if (string.IsNullOrWhiteSpace(p.NhsNumberMissingReason)) return "Give the NHS number, or say why it is missing.";
+            if (string.IsNullOrWhiteSpace(p.NhsNumberMissingReason)) return new("patient.nhsNumber", "Give the NHS number, or say why it is missing.");
         }
-        else if (!IsValidNhsNumber(p.NhsNumber)) return "The NHS number is not valid: it must be 10 digits with a correct check digit (modulus 11).";
+        else if (!IsValidNhsNumber(p.NhsNumber)) return new("patient.nhsNumber", "The NHS number is not valid: it must be 10 digits with a correct check digit (modulus 11).");
+        else if (IsPlaceholderNhsNumber(p.NhsNumber))
+            return new("patient.nhsNumber", "The NHS number is a placeholder (the same digit ten times), not the person's: give the real number, or leave it empty and say why it is missing.");
         var today = now.InZone(WorkflowContext.London).Date;
-        if (p.DateOfBirth > today || p.DateOfBirth < today.PlusYears(-130)) return "The date of birth is not plausible.";
-        if (string.IsNullOrWhiteSpace(p.Address) || p.Address.Length > 500) return "The address is required (up to 500 characters).";
-        if (NormalisePostcode(p.Postcode) is null) return "The postcode is not a valid UK postcode.";
-        if (string.IsNullOrWhiteSpace(r.Hospital) || r.Hospital.Length > 200) return "The hospital is required.";
-        if (string.IsNullOrWhiteSpace(r.Ward) || r.Ward.Length > 200) return "The ward is required.";
-        if (string.IsNullOrWhiteSpace(r.Patch)) return "The patch is required.";
-        if (r.ExpectedDischargeAt <= now) return "The expected discharge time is in the past.";
-        if (r.ExpectedDischargeAt > now + Duration.FromDays(28)) return "The expected discharge time is more than 28 days away.";
-        if (r.CallsPerDay is < 1 or > 8) return "Calls per day must be between 1 and 8.";
-        if (r.MinutesPerCall is < 15 or > 240) return "Minutes per call must be between 15 and 240.";
-        if (string.IsNullOrWhiteSpace(r.NeedsSummary) || r.NeedsSummary.Length > 2000) return "A needs summary is required (up to 2,000 characters).";
-        if (r.SupportedBeforeAdmission && r.PreviousProvider is null) return "Say which provider supported the person before admission.";
+        if (p.DateOfBirth > today || p.DateOfBirth < today.PlusYears(-130)) return new("patient.dateOfBirth", "The date of birth is not plausible.");
+        if (string.IsNullOrWhiteSpace(p.Address) || p.Address.Length > 500) return new("patient.address", "The address is required (up to 500 characters).");
+        if (NormalisePostcode(p.Postcode) is null) return new("patient.postcode", "The postcode is not a valid UK postcode.");
+        if (string.IsNullOrWhiteSpace(r.Hospital) || r.Hospital.Length > 200) return new("hospital", "The hospital is required.");
+        if (string.IsNullOrWhiteSpace(r.Ward) || r.Ward.Length > 200) return new("ward", "The ward is required.");
+        if (string.IsNullOrWhiteSpace(r.Patch)) return new("patch", "The patch is required.");
+        if (r.ExpectedDischargeAt <= now) return new("expectedDischargeAt", "The expected discharge time is in the past.");
+        if (r.ExpectedDischargeAt > now + Duration.FromDays(28)) return new("expectedDischargeAt", "The expected discharge time is more than 28 days away.");
+        if (r.CallsPerDay is < 1 or > 8) return new("callsPerDay", "Calls per day must be between 1 and 8.");
+        if (r.MinutesPerCall is < 15 or > 240) return new("minutesPerCall", "Minutes per call must be between 15 and 240.");
+        if (string.IsNullOrWhiteSpace(r.NeedsSummary) || r.NeedsSummary.Length > 2000) return new("needsSummary", "A needs summary is required (up to 2,000 characters).");
+        if (PersonalDataInOffers(r) is { } leak) return leak;
+        if (r.SupportedBeforeAdmission && r.PreviousProvider is null) return new("previousProviderId", "Say which provider supported the person before admission.");
         if (r.Referrer is null || string.IsNullOrWhiteSpace(r.Referrer.Name) || string.IsNullOrWhiteSpace(r.Referrer.Email) || !r.Referrer.Email.Contains('@'))
-            return "The referrer's name and email are required.";
-        if (r.PatchProviders is null || r.FrameworkProviders is null) return "The provider lists are required.";
+            return new("referrer.email", "The referrer's name and email are required.");
+        if (r.PatchProviders is null || r.FrameworkProviders is null) return new("patch", "The provider lists are required.");
         return null;
+    }
+
+    /// <summary>
+    /// App A: offers go, anonymised, to every provider of the patch (then borough-wide) before one is awarded; only the
+    /// winner may see who the person is. The needs summary travels in every offer and reminder email and on the link page,
+    /// so it must not carry the person's name, NHS number, date of birth, address or postcode (or any NHS-number-shaped
+    /// string). Null when it does not. Time-independent, so the API runs it before starting anything.
+    /// </summary>
+    public static FieldError? PersonalDataInOffers(RaiseReferral r)
+    {
+        if (r.Patient is not { } p || Privacy.PersonalDataGuard.Find(r.NeedsSummary, new(p.Name, p.NhsNumber, p.DateOfBirth, p.Address, p.Postcode)) is not { } kind)
+            return null;
+        return new("needsSummary", $"The needs summary contains {Privacy.PersonalDataGuard.Describe(kind)}. It is sent to every provider offered the package " +
+            "before one is awarded (App A), so describe the care needs without the person's name, NHS number, date of birth, address or postcode.");
     }
 
     /// <summary>Hours of care a week this package needs (two carers count twice), for the ADASS cap.</summary>
@@ -886,6 +906,13 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
         if (check == 11) check = 0;
         return check != 10 && check == digits[9] - '0';
     }
+
+    /// <summary>
+    /// All ten digits the same (0000000000, 1111111111, ...): every such number passes the modulus-11 check (54·d ≡ −d mod 11
+    /// gives check digit d), so systems use them as fillers. They are nobody's NHS number.
+    /// </summary>
+    public static bool IsPlaceholderNhsNumber(string? value) =>
+        NormaliseNhsNumber(value) is { Length: 10 } digits && digits.All(char.IsAsciiDigit) && digits.All(c => c == digits[0]);
 
     private static string? NormaliseNhsNumber(string? value) =>
         string.IsNullOrWhiteSpace(value) ? null : value.Replace(" ", "").Replace("-", "");
