@@ -22,7 +22,7 @@ public sealed class CalendarApiTests
         });
     }
 
-    private static object Concern(int days) => new { providerId = "prov-1", providerName = "CareFirst Ltd", providerEmail = "q@carefirst.example", concern = "Late calls", responseWorkingDays = days };
+    private static object Concern(int days) => new { providerId = "east-kestrel", concern = "Late calls", responseWorkingDays = days };
 
     [Fact]
     public async Task Admin_loads_a_newer_GOV_UK_file_which_is_used_at_once_and_after_a_restart()

@@ -42,10 +42,7 @@ public sealed class QualityConcern : Workflow<QualityConcern.State, QualityConce
     public static readonly string[] CouncilRoles = [Roles.QualityAssurance, Roles.Admin];
 
     // ---- inputs ----
-    /// <summary>
-    /// Raises a concern. The provider's contact comes with the request for now; when the provider directory exists,
-    /// the API fills these from it and nothing here changes.
-    /// </summary>
+    /// <summary>Raises a concern. The API fills the provider's name and contact email from the provider directory.</summary>
     public sealed record Raise(string ProviderId, string ProviderName, string ProviderEmail, string Concern, int? ResponseWorkingDays) : WorkflowInput;
     public sealed record Respond(string Investigation, bool IssueFound, string? Actions) : WorkflowInput;
     public sealed record SubmitActionPlan(string Plan) : WorkflowInput;
