@@ -43,10 +43,11 @@ public sealed class AuthorisationMatrixTests
         // failed messages: operators
         ["GET /api/messages/failed"] = Operators,
         ["POST /api/messages/{id}/retry"] = Operators,
-        // simulation clock and the dev outbox: staff (the outbox holds every provider's links)
+        // simulation clock: staff read it, administrators move it (it fires every deadline on the way);
+        // the dev outbox: staff (it holds every provider's links)
         ["GET /api/simulation/clock"] = Staff,
-        ["POST /api/simulation/clock"] = Staff,
-        ["POST /api/simulation/advance"] = Staff,
+        ["POST /api/simulation/clock"] = Admin,
+        ["POST /api/simulation/advance"] = Admin,
         ["GET /api/dev/outbox"] = Staff,
         // signed links: anonymous by design (the token is the authority; "x" is refused as malformed, 400)
         ["GET /l/{token}"] = Everyone,
