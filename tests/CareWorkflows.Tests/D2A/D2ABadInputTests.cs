@@ -196,6 +196,26 @@ public sealed class D2ABadInputTests
         Assert.Empty(await MessagesAsync(app));
     }
 
+    [Theory]
+    [InlineData("9999-12-31T10:00")]
+    [InlineData("2026-12-23T10:00")] // 29 days ahead: further than any provider may answer
+    [InlineData("2026-11-24T08:00")] // an hour ago
+    public async Task A_brokerage_award_takes_the_same_first_call_bounds_as_a_providers_answer(string firstCall)
+    {
+        await using var app = new CareWorkflowsApp();
+        var reference = await RaiseAsync(app);
+        await AssertUnchangedAsync(app, reference, HttpStatusCode.UnprocessableEntity, () => app.As(Roles.Brokerage).PostAsJsonAsync(
+            $"/api/d2a/referrals/{reference}/award", new { providerId = "east-kestrel", reason = "Manual placement", firstCall }));
+        var problem = await (await app.As(Roles.Brokerage).PostAsJsonAsync($"/api/d2a/referrals/{reference}/award",
+            new { providerId = "east-kestrel", reason = "Manual placement", firstCall })).Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        Assert.True(problem.GetProperty("errors").TryGetProperty("firstCall", out _), problem.ToString());
+        // A provider's own answer is held to the same bounds.
+        await AssertUnchangedAsync(app, reference, HttpStatusCode.UnprocessableEntity, () => RespondAsync(app, reference, "east-kestrel", "accept", firstCall));
+        // Within them, the award is made.
+        Assert.Equal(HttpStatusCode.OK, (await app.As(Roles.Brokerage).PostAsJsonAsync($"/api/d2a/referrals/{reference}/award",
+            new { providerId = "east-kestrel", reason = "Manual placement", firstCall = "2026-11-24T15:00" })).StatusCode);
+    }
+
     private static string Pad(string s)
     {
         var t = s.Replace('-', '+').Replace('_', '/');

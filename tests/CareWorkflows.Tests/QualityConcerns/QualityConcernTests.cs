@@ -266,4 +266,21 @@ public sealed class QualityConcernTests
         Assert.Contains("prov-made-up", unknown.Body.GetProperty("errors").GetProperty("providerId")[0].GetString());
         Assert.Equal(1, (await app.As(Roles.Admin).GetJsonAsync("/api/instances?type=QC")).Body.GetArrayLength());
     }
+
+    [Theory]
+    [InlineData("9999-12-31")]
+    [InlineData("0001-01-01")]
+    [InlineData("2028-12-29")] // a working day, but more than a year ahead: refused before the calendar is asked
+    public async Task A_due_date_far_in_the_future_or_the_past_is_refused_with_422_naming_dueDate_and_nothing_changes(string dueDate)
+    {
+        await using var app = new CareWorkflowsApp();
+        var reference = await RaiseAsync(app);
+        var before = await app.InstanceAsync(reference);
+
+        var r = await app.As(Roles.QualityAssurance).PostJsonAsync($"/api/quality-concerns/{reference}/due-date", new { dueDate, reason = "Typing error" });
+
+        Assert.True(r.Status == HttpStatusCode.UnprocessableEntity, r.ToString());
+        Assert.True(r.Body.GetProperty("errors").TryGetProperty("dueDate", out _), r.ToString());
+        Assert.Equal(before.GetProperty("version").GetInt64(), (await app.InstanceAsync(reference)).GetProperty("version").GetInt64());
+    }
 }

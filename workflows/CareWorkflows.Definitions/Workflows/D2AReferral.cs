@@ -371,8 +371,7 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
             if (p.FirstCallAt is { } at) first = at;
             else if (p.FirstCallTime is { } time) first = NextOccurrence(time, ctx.Now);
             else return Decision.Invalid("An acceptance must give the earliest first call time.");
-            if (first < ctx.Now - Duration.FromMinutes(5)) return Decision.Invalid("The first call time is in the past.");
-            if (first > ctx.Now + Duration.FromDays(28)) return Decision.Invalid("The first call time is more than 28 days away.");
+            if (Rules.TimeBounds.FirstCall(first, ctx.Now) is { } bad) return Decision.Invalid(bad, "firstCall");
             var meets = first <= s.ExpectedDischargeAt + Policy.FirstCall(ctx);
             var e = new OfferAccepted(p.ProviderId, first, meets, ctx.Now);
             d.Record(e);
@@ -447,7 +446,8 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
             provider = a.Provider;
             first = a.FirstCallAt.Value;
         }
-        if (first < ctx.Now - Duration.FromMinutes(5)) return Decision.Invalid("The first call time is in the past.");
+        // The same bounds as a provider's own answer: a manual placement in year 9999 is a typing error, not a plan.
+        if (Rules.TimeBounds.FirstCall(first, ctx.Now) is { } bad) return Decision.Invalid(bad, "firstCall");
         var d = new DecisionBuilder();
         Award(d, s, provider, first, "brokerage", Trim(a.Reason, 1000), ctx);
         return d.Build();

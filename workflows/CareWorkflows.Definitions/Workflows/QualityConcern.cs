@@ -30,6 +30,8 @@ public sealed class QualityConcern : Workflow<QualityConcern.State, QualityConce
     public const int DefaultQaLeadAfterWorkingDays = 1;
     public static readonly Duration DefaultReminderTimeOfDay = Duration.FromHours(9);
     public const int MaxWorkingDays = 60;
+    /// <summary>A new due date given as a date may be at most this many days ahead (B 15.2 lets the council extend, not indefinitely).</summary>
+    public const int MaxDueDateDaysAhead = 365;
 
     public const string ReminderTimer = "reminder";
     public const string OverdueTimer = "overdue";
@@ -173,7 +175,9 @@ public sealed class QualityConcern : Workflow<QualityConcern.State, QualityConce
         else
         {
             dueDate = c.DueDate!.Value;
-            if (!ctx.Calendar.IsWorkingDay(dueDate)) return Decision.Invalid($"{dueDate:yyyy-MM-dd} is not a working day.");
+            // Bounded before the calendar is asked: 9999-12-31 or 0001-01-01 is a typing error (422), not missing bank-holiday data (503).
+            if (Rules.TimeBounds.DueDate("dueDate", dueDate, WorkingCalendar.LocalDateOf(ctx.Now), MaxDueDateDaysAhead) is { } bad) return Decision.Invalid(bad, "dueDate");
+            if (!ctx.Calendar.IsWorkingDay(dueDate)) return Decision.Invalid($"{dueDate:yyyy-MM-dd} is not a working day.", "dueDate");
         }
         var dueAt = ctx.Calendar.EndOf(dueDate);
         if (dueAt <= ctx.Now) return Decision.Invalid($"The new due date ({WorkflowContext.Local(dueAt)}) has already passed.");
