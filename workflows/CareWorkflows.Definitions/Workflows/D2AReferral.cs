@@ -185,7 +185,6 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
         public const string InterimCareWithin = "D2A:InterimCareWithin";     // B 4.6.4: interim care within 24 hours at most
         public const string DischargeCheckAfter = "D2A:DischargeCheckAfter"; // discharge not confirmed this long after expected → tell brokerage
         public const string CarePlanRevisionWithin = "D2A:CarePlanRevisionWithin"; // B 4.6.8: 48 hours after discharge
-        public const string DetailsLinkValidity = "D2A:DetailsLinkValidity";
         public const string SameDayCutOff = "D2A:SameDayCutOff";             // App M §6: 15:00 weekdays
         public const string NextMorningCutOff = "D2A:NextMorningCutOff";     // App M §6: 17:00 weekdays
         public const string WeekendCutOff = "D2A:WeekendCutOff";             // App M §6: 13:00 Sat/Sun
@@ -202,7 +201,6 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
         public static Duration InterimCare(WorkflowContext c) => D(c, InterimCareWithin, Duration.FromHours(24));
         public static Duration DischargeCheck(WorkflowContext c) => D(c, DischargeCheckAfter, Duration.FromHours(12));
         public static Duration CarePlan(WorkflowContext c) => D(c, CarePlanRevisionWithin, Duration.FromHours(48));
-        public static Duration DetailsLink(WorkflowContext c) => D(c, DetailsLinkValidity, Duration.FromDays(7));
         public static LocalTime SameDay(WorkflowContext c) => T(c, SameDayCutOff, new LocalTime(15, 0));
         public static LocalTime NextMorning(WorkflowContext c) => T(c, NextMorningCutOff, new LocalTime(17, 0));
         public static LocalTime Weekend(WorkflowContext c) => T(c, WeekendCutOff, new LocalTime(13, 0));
@@ -462,7 +460,7 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
         var promised = Max(firstCall, s.ExpectedDischargeAt);
 
         // 5. The winner gets the full details behind a signed link only (App A: anonymised until awarded).
-        var details = DetailsLink(ctx, winner.Id, s.ExpectedDischargeAt + Policy.DetailsLink(ctx));
+        var details = DetailsLink(ctx, winner.Id, DetailsLinkExpiry(s, ctx));
         foreach (var m in D2AReferralMessages.Awarded(ctx.Reference, winner, promised, s.ExpectedDischargeAt, details)) d.Send(m);
         if (previous is not null)
             d.Send(D2AReferralMessages.AwardWithdrawn(ctx.Reference, previous.Provider));
@@ -529,6 +527,14 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
     private static IReadOnlyList<string> Brokerage(WorkflowContext ctx, string key) =>
         BrokerageOpen(ctx.Now, ctx) ? [ctx.Contacts.Email(key)] : [ctx.Contacts.Email(key), ctx.Contacts.Email("out-of-hours")];
 
+    /// <summary>
+    /// Until when the winner's link to the full referral works: the end of the package, which is the 6-week cap after
+    /// discharge (App M §5, App H); before discharge, after the expected discharge. The provider needs the details for as
+    /// long as it delivers the package. A new link goes out when the discharge (or its expected time) moves, so the link
+    /// in hand always reaches the cap; closing or re-awarding revokes it sooner (the details page checks the award).
+    /// </summary>
+    public static Instant DetailsLinkExpiry(D2AState s, WorkflowContext ctx) => CapAt(s.DischargedAt ?? s.ExpectedDischargeAt, ctx);
+
     /// <summary>The winner's link to the full referral: a signed token with action "details", served by /d2a/details/{token}.</summary>
     public static string DetailsLink(WorkflowContext ctx, string providerId, Instant expires) =>
         ctx.Links.Issue(ctx.Reference, providerId, "details", expires).Replace("/l/", "/d2a/details/", StringComparison.Ordinal);
@@ -547,7 +553,8 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
         var d = new DecisionBuilder().Record(discharged).CancelTimer(DischargeCheckTimer);
         var next = Evolve(s, discharged);
         SetPackageTimers(d, next, at, ctx);
-        d.Send(D2AReferralMessages.DischargeConfirmed(ctx.Reference, s.Award!.Provider, at, CapAt(at, ctx)));
+        d.Send(D2AReferralMessages.DischargeConfirmed(ctx.Reference, s.Award!.Provider, at, CapAt(at, ctx),
+            DetailsLink(ctx, s.Award.Provider.Id, DetailsLinkExpiry(next, ctx))));
         if (s.CarePlanApplies)
         {
             var prev = s.Referral!.PreviousProvider!;
@@ -596,7 +603,8 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
         if (s.Status == D2AStatus.Awarded)
         {
             var promised = Max(s.Award!.FirstCallAt, c.NewTime);
-            d.Send(D2AReferralMessages.DischargeTimeChanged(ctx.Reference, s.Award.Provider, c.NewTime, promised));
+            d.Send(D2AReferralMessages.DischargeTimeChanged(ctx.Reference, s.Award.Provider, c.NewTime, promised,
+                DetailsLink(ctx, s.Award.Provider.Id, DetailsLinkExpiry(next, ctx))));
             FlagCutOffs(d, next, promised, ctx);
         }
         else if (s.Offering)
