@@ -84,13 +84,33 @@ public static class CalendarApi
             calendar.EndOfDay.ToString("HH:mm:ss.fff", null), upcoming, held, refused);
     }
 
+    /// <summary>The body, or null when it is longer than <paramref name="max"/> bytes.</summary>
+    private static async Task<byte[]?> ReadCappedAsync(Stream body, int max, CancellationToken ct)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > max) return null;
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+
     private static async Task<Results<Ok<CalendarLoaded>, ProblemHttpResult>> LoadAsync(HttpContext http, RuntimeEnvironment env, IDocumentStore store, IClock clock,
         ILoggerFactory loggers, CancellationToken ct)
     {
         if (!http.Request.HasJsonContentType()) return Problems.BadRequest("Send the GOV.UK bank-holidays.json file as application/json.");
         if (http.Request.ContentLength > MaxBodyBytes) return Problems.BadRequest("The file is larger than 2 MB.");
+        // Read whole (a chunked body has no Content-Length) and check the encoding before parsing: System.Text.Json only
+        // meets bad UTF-8 inside a string when the value is read, long after parsing, as an InvalidOperationException.
+        var bytes = await ReadCappedAsync(http.Request.Body, MaxBodyBytes, ct);
+        if (bytes is null) return Problems.BadRequest("The file is larger than 2 MB.");
+        if (!System.Text.Unicode.Utf8.IsValid(bytes)) return Problems.BadRequest("The file is not valid UTF-8 text: download it again from GOV.UK.");
         JsonNode? body;
-        try { body = await JsonNode.ParseAsync(http.Request.Body, cancellationToken: ct); }
+        var json = bytes.AsSpan().StartsWith("\uFEFF"u8) ? bytes[3..] : bytes; // a byte-order mark, as the stream parser allowed
+        try { body = JsonNode.Parse(json); }
         catch (JsonException e) { return Problems.BadRequest($"The body is not valid JSON: {e.Message}"); }
 
         var current = await store.GetDocumentAsync(CalendarLoading.DocumentKey, ct) ?? WorkingCalendar.ShippedGovUkJson;

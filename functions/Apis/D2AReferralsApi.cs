@@ -128,6 +128,8 @@ public static class D2AReferralsApi
             new Referrer(body.Referrer!.Name ?? "", body.Referrer.Email ?? "", body.Referrer.Phone),
             ProviderEligibility.PatchProviders(providers, patch.Name, hours, cap).Select(Contact).ToList(),
             ProviderEligibility.FrameworkProviders(providers, hours, cap).Select(Contact).ToList());
+        // Checked here as well as by the workflow, so the field is named at once (App A: offers are anonymised).
+        if (D2AReferral.PersonalDataInOffers(input) is { } leak) return (null, new() { [leak.Field] = [leak.Message] });
         return (await runtime.StartAsync(D2AReferral.TypeName, input, actor, idempotencyKey, ct), null);
     }
 

@@ -51,7 +51,7 @@ public static class IncidentsApi
     public static SeriousIncident.Report ReportInput(IncidentReportRequest body, string providerId, RequestChecks c)
     {
         var category = c.Enum<IncidentCategory>("category", body.Category);
-        return new SeriousIncident.Report(
+        var report = new SeriousIncident.Report(
             category ?? default,
             c.Instant("occurredAt", body.OccurredAt),
             c.Instant("becameAwareAt", body.BecameAwareAt),
@@ -68,6 +68,9 @@ public static class IncidentsApi
             // The provider's name and contact come with the report until the provider directory serves them.
             c.Text("providerName", body.ProviderName, 200),
             c.Email("contactEmail", body.ContactEmail));
+        // The workflow refuses these too; checked here so every field at fault is named at once.
+        foreach (var (field, message) in SeriousIncident.PersonalDataInReport(report)) c.Add(field, message);
+        return report;
     }
 
     private static async Task<Results<Created<IncidentReportAccepted>, ProblemHttpResult>> ReportAsync(

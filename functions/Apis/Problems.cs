@@ -22,8 +22,10 @@ public static class Problems
     public static ProblemHttpResult Forbidden(string detail) =>
         TypedResults.Problem(statusCode: 403, title: "Not allowed", detail: detail);
 
+    /// <summary>A workflow's refusal; one about a field also carries it in "errors", as the API's own checks do.</summary>
     public static ProblemHttpResult From(Rejection r) =>
-        TypedResults.Problem(statusCode: (int)r.Kind, title: r.Title, detail: r.Detail);
+        TypedResults.Problem(statusCode: (int)r.Kind, title: r.Title, detail: r.Detail,
+            extensions: r.Field is null ? null : new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [r.Field] = [r.Detail] } });
 
     /// <summary>Maps a refused transition to its problem; null when it succeeded.</summary>
     public static ProblemHttpResult? For(TransitionOutcome o) => o.Kind switch

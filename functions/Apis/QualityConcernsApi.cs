@@ -3,16 +3,17 @@ using CareWorkflows.Definitions.QualityConcerns;
 using CareWorkflows.Functions.Auth;
 using CareWorkflows.Functions.Workflows;
 using CareWorkflows.Runtime.Engine;
+using CareWorkflows.Runtime.Providers;
 using Microsoft.AspNetCore.Http.HttpResults;
 using NodaTime;
 
 namespace CareWorkflows.Functions.Apis;
 
 /// <summary>
-/// A quality concern raised with a provider (B 15.1). The provider's name and contact email come with the request
-/// until the provider directory exists; then <see cref="QualityConcernsApi.ProviderContact"/> looks them up instead.
+/// A quality concern raised with a provider (B 15.1). The provider is named by its id in the provider directory, which
+/// supplies its name and contact email (as D2A referrals do).
 /// </summary>
-public sealed record RaiseConcernRequest(string? ProviderId, string? ProviderName, string? ProviderEmail, string? Concern, int? ResponseWorkingDays);
+public sealed record RaiseConcernRequest(string? ProviderId, string? Concern, int? ResponseWorkingDays);
 public sealed record ConcernResponseRequest(string? Investigation, bool? IssueFound, string? Actions);
 public sealed record ActionPlanRequest(string? Plan);
 /// <summary>Either workingDays (from when the request was sent) or dueDate (yyyy-MM-dd, a working day), with a reason.</summary>
@@ -36,28 +37,29 @@ public static class QualityConcernsApi
         return app;
     }
 
-    /// <summary>The provider's contact for this concern. Today: from the request. The provider directory replaces this one method.</summary>
-    public static (string Id, string Name, string Email) ProviderContact(RaiseConcernRequest body, RequestChecks c) =>
-        (c.Text("providerId", body.ProviderId, 100), c.Text("providerName", body.ProviderName, 200), c.Email("providerEmail", body.ProviderEmail));
-
-    /// <summary>The start input for a concern; field errors go to <paramref name="c"/> (shared with the page form).</summary>
-    public static QualityConcern.Raise RaiseInput(RaiseConcernRequest body, RequestChecks c)
+    /// <summary>
+    /// The start input for a concern; field errors go to <paramref name="c"/> (shared with the page form). The provider comes
+    /// from the directory: an unknown id is refused on providerId, never written to a workflow with a made-up contact.
+    /// </summary>
+    public static async Task<QualityConcern.Raise> RaiseInputAsync(RaiseConcernRequest body, IProviderDirectory directory, RequestChecks c, CancellationToken ct)
     {
-        var provider = ProviderContact(body, c);
+        var id = c.Text("providerId", body.ProviderId, 100);
+        var provider = id.Length > 0 ? await directory.GetProviderAsync(id, ct) : null;
+        if (id.Length > 0 && provider is null) c.Add("providerId", $"There is no provider {id} in the provider directory.");
         var concern = c.Text("concern", body.Concern);
         if (body.ResponseWorkingDays is < 1 or > QualityConcern.MaxWorkingDays)
             c.Add("responseWorkingDays", $"responseWorkingDays must be between 1 and {QualityConcern.MaxWorkingDays}.");
-        return new QualityConcern.Raise(provider.Id, provider.Name, provider.Email, concern, body.ResponseWorkingDays);
+        return new QualityConcern.Raise(provider?.Id ?? id, provider?.Name ?? "", provider?.Email ?? "", concern, body.ResponseWorkingDays);
     }
 
     private static async Task<Results<Created<ConcernRaisedView>, ProblemHttpResult>> RaiseAsync(RaiseConcernRequest? body, HttpContext http, WorkflowClient workflows,
-        IWorkflowSetupSource setup, CancellationToken ct)
+        IWorkflowSetupSource setup, IProviderDirectory directory, CancellationToken ct)
     {
         var actor = http.User.ToActor();
         if (!actor.IsIn(QualityConcern.CouncilRoles)) return Problems.Forbidden("Only the Quality Assurance team can raise a quality concern.");
         if (body is null) return Problems.BadRequest("A JSON body is required.");
         var c = new RequestChecks();
-        var input = RaiseInput(body, c);
+        var input = await RaiseInputAsync(body, directory, c, ct);
         if (!c.Ok) return Problems.Validation(c.Errors);
         var current = setup.Current;
         if (QualityConcernRules.CheckRaise(input, actor, current.PolicySettings) is { } no) return Problems.From(no);

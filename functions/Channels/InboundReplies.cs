@@ -74,6 +74,10 @@ public sealed class InboundReplies(Workflows.WorkflowClient workflows, IInboundS
             var fromSender = asks.Where(a => SenderMatches(m, a.Ask)).ToList();
             if (fromSender.Count == 0)
             {
+                // Someone this instance wrote to, with nothing open now (typically a provider replying a second time after its
+                // answer was recorded): help, not a refusal.
+                if (await WasWrittenToAsync(reference, m, ct))
+                    return NotUnderstood(reference, $"{reference} is not waiting for {read.Action.ToUpperInvariant()} from you: your answer may already be recorded. {Examples(senderAsks)}");
                 await NoteWrongSenderAsync(reference, m, read.Action, ct);
                 return new(403, InboundOutcomes.SenderMismatch, reference, null);
             }
@@ -140,9 +144,21 @@ public sealed class InboundReplies(Workflows.WorkflowClient workflows, IInboundS
         ? a.Mobile is { Length: > 0 } mobile && ReplyGrammar.NormalisePhone(mobile) == m.Sender
         : a.Email is { Length: > 0 } email && string.Equals(email.Trim(), m.Sender, StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>A note on the timeline (the instance's state is unchanged). The sender is partly masked.</summary>
+    private async Task<bool> WasWrittenToAsync(string reference, InboundMessage m, CancellationToken ct) =>
+        (await Store.GetMessagesAsync(reference: reference, limit: 5000, ct: ct))
+            .Any(x => x.Channel == m.Channel && (m.Channel == MessageChannel.Sms
+                ? ReplyGrammar.NormalisePhone(x.To) == m.Sender
+                : string.Equals(x.To.Trim(), m.Sender, StringComparison.OrdinalIgnoreCase)));
+
+    /// <summary>
+    /// A note on the timeline (the instance's state is unchanged). The sender is partly masked. One note per sender per
+    /// instance: a number that keeps texting a reference it was never sent does not fill the timeline.
+    /// </summary>
     private async Task NoteWrongSenderAsync(string reference, InboundMessage m, string action, CancellationToken ct)
     {
+        var senderKey = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{m.Channel}:{m.Sender}")))[..16];
+        var key = $"inbound-note:{reference}:{senderKey}";
+        if (await Store.FindCommandResultAsync(key, ct) is not null) return;
         var note = new ReplyFromWrongSender(m.Channel.ToString(), Mask(m.Sender), action);
         if (Workflows.WorkflowClient.IsOrchestrated(reference))
         {
@@ -160,13 +176,13 @@ public sealed class InboundReplies(Workflows.WorkflowClient workflows, IInboundS
             try
             {
                 await Store.CommitAsync(new CommitBatch(reference, row.Type, row.Version, row.Status, row.Completed, row.State, row.Summary,
-                    [e], [], [], false, [], now, IdempotencyKey: $"inbound-note:{m.Provider}:{m.ProviderMessageId}", Result: "{}"), ct);
+                    [e], [], [], false, [], now, IdempotencyKey: key, Result: "{}"), ct);
                 return;
             }
             catch (ConcurrencyConflictException)
             {
-                // Another writer moved the instance on, or this note was already written by a redelivery.
-                if (await Store.FindCommandResultAsync($"inbound-note:{m.Provider}:{m.ProviderMessageId}", ct) is not null) return;
+                // Another writer moved the instance on, or this sender's note was written meanwhile (a redelivery, a repeat).
+                if (await Store.FindCommandResultAsync(key, ct) is not null) return;
             }
         }
     }

@@ -10,9 +10,6 @@ namespace CareWorkflows.Functions.Channels;
 /// </summary>
 public static partial class SmsGuard
 {
-    [GeneratedRegex(@"(?<![0-9])[0-9]{3}[ \-]?[0-9]{3}[ \-]?[0-9]{4}(?![0-9])")]
-    private static partial Regex NhsNumberLike();
-
     // Full-form postcode: outward code (A9, A99, AA9, AA99, A9A, AA9A), an optional space, inward code (9AA).
     // Not inside a reference (D2A-A22CD) or a link token: those neighbours are excluded on both sides.
     [GeneratedRegex(@"(?<![A-Za-z0-9_\-./=])[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}(?![A-Za-z0-9_\-])", RegexOptions.IgnoreCase)]
@@ -21,7 +18,7 @@ public static partial class SmsGuard
     /// <summary>Why the body is refused, or null when it may be sent.</summary>
     public static string? Check(string body)
     {
-        if (NhsNumberLike().IsMatch(body)) return "SMS refused: the body contains a 10-digit number that could be an NHS number.";
+        if (CareWorkflows.Definitions.Privacy.PersonalDataGuard.ContainsNhsNumberShape(body)) return "SMS refused: the body contains a 10-digit number that could be an NHS number.";
         if (Postcode().IsMatch(body)) return "SMS refused: the body contains what looks like a postcode.";
         return null;
     }

@@ -89,7 +89,7 @@ public static class CareWorkflowsServices
             sp.GetRequiredService<HmacLinkIssuer>(),
             new Contacts(Section(config, "Contacts")),
             WorkingCalendar.Shipped.WithEndOfDay(CalendarLoading.EndOfDay(config))));
-        services.AddSingleton(_ => new HmacLinkIssuer(SigningKey(config, env), config["Links:BaseUrl"] ?? "http://localhost:7071"));
+        services.AddSingleton(sp => new HmacLinkIssuer(SigningKey(config, env), LinkBaseUrl(config, sp)));
         services.AddSingleton<WorkflowRegistry>();
         services.AddSingleton<WorkflowRuntime>();
         services.AddSingleton<TimerPump>();
@@ -201,6 +201,35 @@ public static class CareWorkflowsServices
             throw new InvalidOperationException(
                 $"Key Vault references were not resolved for {string.Join(", ", unresolved)}: the secret is missing or the app's identity cannot read it " +
                 "(Key Vault Secrets User). See docs/deployment.md.");
+    }
+
+    /// <summary>
+    /// Links:BaseUrl when set (the public address: behind a proxy or Front Door only settings know it). Otherwise the
+    /// address the server actually listens on (https first), wildcard hosts read as localhost; before it listens, the
+    /// configured URL. Never a hard-coded port: links must open where the app is.
+    /// </summary>
+    private static Func<string> LinkBaseUrl(IConfiguration config, IServiceProvider services)
+    {
+        if (config["Links:BaseUrl"] is { Length: > 0 } configured) return () => configured;
+        string? served = null;
+        return () =>
+        {
+            if (served is not null) return served;
+            var addresses = services.GetService<Microsoft.AspNetCore.Hosting.Server.IServer>()?.Features
+                .Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses ?? [];
+            var listening = addresses.OrderByDescending(a => a.StartsWith("https:", StringComparison.OrdinalIgnoreCase)).FirstOrDefault();
+            if (listening is not null) return served = PublicForm(listening);
+            var urls = config["urls"] ?? config["ASPNETCORE_URLS"];
+            return PublicForm(urls?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "http://localhost");
+        };
+    }
+
+    /// <summary>"http://+:8080", "http://[::]:8080", "http://0.0.0.0:8080" → "http://localhost:8080".</summary>
+    private static string PublicForm(string address)
+    {
+        foreach (var wildcard in new[] { "://+", "://*", "://0.0.0.0", "://[::]" })
+            if (address.Contains(wildcard, StringComparison.Ordinal)) return address.Replace(wildcard, "://localhost", StringComparison.Ordinal).TrimEnd('/');
+        return address.TrimEnd('/');
     }
 
     private static string WorkerId(string id) => id.Length <= 40 ? id : id[..40];

@@ -39,17 +39,19 @@ public sealed class TrustedAssessorDemoSeed(IWorkflowStore store, ITrustedAssess
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
 
+    // The demo assessors and packages belong to providers of the demo directory (DemoProviders), so a demo provider user
+    // signed in as one of them can propose an adjustment in the browser.
     public static IEnumerable<TrustedAssessorRecord> Assessors(Instant now) =>
     [
-        new("TAS-DEMO-1", "PROV-DEMO-A", "Demo Assessor One", "ta1@provider-a.example", true, 3, true, now, now),
-        new("TAS-DEMO-2", "PROV-DEMO-A", "Demo Assessor Two (training not done)", "ta2@provider-a.example", false, 2, true, now, now),
-        new("TAS-DEMO-3", "PROV-DEMO-B", "Demo Assessor Three", "ta3@provider-b.example", true, 2, true, now, now),
+        new("TAS-DEMO-1", "east-kestrel", "Demo Assessor One", "ta1@east-kestrel.example.org", true, 3, true, now, now),
+        new("TAS-DEMO-2", "east-kestrel", "Demo Assessor Two (training not done)", "ta2@east-kestrel.example.org", false, 2, true, now, now),
+        new("TAS-DEMO-3", "west-beckside", "Demo Assessor Three", "ta3@west-beckside.example.org", true, 2, true, now, now),
     ];
 
     public static IEnumerable<CarePackageRecord> Packages(Instant now) =>
     [
-        new("PKG-DEMO-1", "PROV-DEMO-A", 10m, true, false, null, now, now),
-        new("PKG-DEMO-2", "PROV-DEMO-A", 21m, false, true, null, now, now),
-        new("PKG-DEMO-3", "PROV-DEMO-B", 7m, true, false, null, now, now),
+        new("PKG-DEMO-1", "east-kestrel", 10m, true, false, null, now, now),
+        new("PKG-DEMO-2", "east-kestrel", 21m, false, true, null, now, now),
+        new("PKG-DEMO-3", "west-beckside", 7m, true, false, null, now, now),
     ];
 }

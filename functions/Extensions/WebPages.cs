@@ -45,6 +45,9 @@ public static class WebPages
             h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()";
             h["Cross-Origin-Opener-Policy"] = "same-origin";
             h["Cross-Origin-Resource-Policy"] = "same-origin";
+            // API answers and pages carry personal data (patients, incidents, concerns): no browser, proxy or shared
+            // computer's cache may keep a copy. Only the stylesheet is static and may be cached.
+            if (!http.Request.Path.StartsWithSegments("/css")) h.CacheControl = "no-store";
             if (http.Request.IsHttps) h["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains";
             return Task.CompletedTask;
         });

@@ -1,3 +1,4 @@
+using CareWorkflows.Definitions;
 using CareWorkflows.Functions.Apis;
 using CareWorkflows.Runtime.Engine;
 using CareWorkflows.Runtime.Store;
@@ -44,11 +45,16 @@ public sealed class OperationsModel(IWorkflowStore store, IClock clock, RuntimeE
         return RedirectToPage();
     }
 
+    /// <summary>Moving the simulation clock fires deadlines for everyone: administrators only, as on the API.</summary>
+    public bool MayMoveClock => Actor.IsIn(Roles.Admin);
+
     public async Task<IActionResult> OnPostAdvanceAsync(CancellationToken ct)
     {
         if (Simulator is not { } sim) return NotFound();
+        if (!MayMoveClock) return await RefuseAsync(403, "by", "Only administrators move the simulation clock.", ct);
         if (!SimulationApi.TryParseDuration(By, out var by)) return await RefuseAsync(422, "by", "Enter a duration such as PT1H, PT30M, P2D or P6W.", ct);
-        if (by <= Duration.Zero || by > Duration.FromDays(3660)) return await RefuseAsync(422, "by", "The clock moves forward only, by at most ten years.", ct);
+        if (by <= Duration.Zero || by > CareWorkflows.Definitions.Rules.TimeBounds.SimulationHorizon) return await RefuseAsync(422, "by", "The clock moves forward only, by at most ten years.", ct);
+        if (SimulationApi.MoveError(sim, env, sim.Clock.GetCurrentInstant() + by) is { } error) return await RefuseAsync(422, "by", error, ct);
         await sim.MoveToAsync(sim.Clock.GetCurrentInstant() + by, ct);
         Notice = $"The simulation clock moved forward to {PageText.Local(sim.Clock.GetCurrentInstant())}; due deadlines fired.";
         return RedirectToPage();

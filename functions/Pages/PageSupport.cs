@@ -175,7 +175,7 @@ public abstract class CareWorkflowsPage : PageModel
             return Redirect($"/instances/{outcome.Reference}");
         }
         var message = outcome.Rejection?.Detail ?? failure;
-        ModelState.AddModelError(fieldFor?.Invoke(message) ?? "", message);
+        ModelState.AddModelError(outcome.Rejection?.Field ?? fieldFor?.Invoke(message) ?? "", message);
         Response.StatusCode = outcome.Rejection is { } r ? (int)r.Kind : 409;
         return Page();
     }

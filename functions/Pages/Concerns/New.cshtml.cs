@@ -8,7 +8,7 @@ namespace CareWorkflows.Functions.Pages.Concerns;
 
 /// <summary>
 /// Raise a quality concern with a provider (B 15.1). The provider is chosen from the directory, which supplies its
-/// name and email; the rest is checked by the API's own code (QualityConcernsApi.RaiseInput) and the workflow.
+/// name and email; everything is checked by the API's own code (QualityConcernsApi.RaiseInputAsync) and the workflow.
 /// </summary>
 [Authorize(Roles = "QualityAssurance,Admin")]
 public sealed class NewModel(Workflows.WorkflowClient workflows, IProviderDirectory directory) : CareWorkflowsPage
@@ -37,23 +37,22 @@ public sealed class NewModel(Workflows.WorkflowClient workflows, IProviderDirect
     {
         Providers = (await directory.ListProvidersAsync(ct)).OrderBy(p => p.Name).ToList();
         var c = new RequestChecks();
-        var provider = Providers.FirstOrDefault(p => p.Id == ProviderId);
         int? days = null;
         if (!string.IsNullOrWhiteSpace(ResponseWorkingDays))
         {
             if (int.TryParse(ResponseWorkingDays.Trim(), out var d)) days = d;
             else c.Add("responseWorkingDays", "Enter the working days as a whole number, or leave it empty for the standard time");
         }
-        var input = QualityConcernsApi.RaiseInput(new RaiseConcernRequest(provider?.Id ?? ProviderId, provider?.Name ?? "-", provider?.Email ?? "x@example.org", Concern, days), c);
-        if (provider is null || !c.Ok)
+        var input = await QualityConcernsApi.RaiseInputAsync(new RaiseConcernRequest(ProviderId, Concern, days), directory, c, ct);
+        if (!c.Ok)
         {
             // Every field at once, in form order and the page's words (the summary orders them by FormFields).
-            if (provider is null) ModelState.AddModelError("providerId", FieldOf("providerId")!.Missing!);
+            if (string.IsNullOrWhiteSpace(ProviderId)) ModelState.AddModelError("providerId", FieldOf("providerId")!.Missing!);
             AddErrors(c.Errors);
             Response.StatusCode = 422;
             return Page();
         }
         var outcome = await workflows.StartAsync(Definitions.QualityConcerns.QualityConcern.Type, input, Actor, FormKey(FormId, "qc"), ct);
-        return AfterStart(outcome, r => $"Quality concern {r} is raised with {provider.Name}.", "The concern could not be raised. Try again.");
+        return AfterStart(outcome, r => $"Quality concern {r} is raised with {input.ProviderName}.", "The concern could not be raised. Try again.");
     }
 }

@@ -192,9 +192,10 @@ public sealed class NewModel(WorkflowRuntime runtime, IProviderDirectory directo
             NeedsSummary = Ok("needsSummary") ? needs! : sample.NeedsSummary,
             Referrer = sample.Referrer with { Name = referrerName ?? sample.Referrer.Name },
         };
-        for (var round = 0; round < Fields.Count && D2AReferral.Validate(candidate, now) is { } message; round++)
+        for (var round = 0; round < Fields.Count && D2AReferral.Validate(candidate, now) is { } error; round++)
         {
-            if (FieldOfMessage(message) is not { } key || HasError(key)) { Error("", message); break; }
+            var message = error.Message;
+            if ((FieldOfMessage(message) ?? (Fields.Any(f => f.Key == error.Field) ? error.Field : null)) is not { } key || HasError(key)) { Error("", message); break; }
             Error(key, message);
             candidate = WithSample(candidate, sample, key);
         }

@@ -22,7 +22,7 @@ public sealed class CalendarApiTests
         });
     }
 
-    private static object Concern(int days) => new { providerId = "prov-1", providerName = "CareFirst Ltd", providerEmail = "q@carefirst.example", concern = "Late calls", responseWorkingDays = days };
+    private static object Concern(int days) => new { providerId = "east-kestrel", concern = "Late calls", responseWorkingDays = days };
 
     [Fact]
     public async Task Admin_loads_a_newer_GOV_UK_file_which_is_used_at_once_and_after_a_restart()
@@ -68,6 +68,29 @@ public sealed class CalendarApiTests
         await using var app = new CareWorkflowsApp();
         var r = await app.As(Roles.Admin).PostRawAsync("/api/calendar/bank-holidays", body);
         Assert.True(r.Status == expected, $"{why}: {r}");
+        var status = await app.As(Roles.Admin).GetJsonAsync("/api/calendar/bank-holidays");
+        Assert.Equal("2028-12-31", status.Str("coveredTo"));
+        Assert.Equal("shipped", status.Str("source"));
+    }
+
+    [Theory]
+    [InlineData("title")]  // inside a string value: the parser accepts it, reading the value fails later
+    [InlineData("date")]
+    public async Task A_file_that_is_not_valid_UTF_8_is_a_400_and_the_calendar_is_unchanged(string where)
+    {
+        await using var app = new CareWorkflowsApp();
+        // A byte that can never appear in UTF-8, once, inside the first title or in the added date.
+        var bytes = System.Text.Encoding.UTF8.GetBytes(GovUkFile(extra: ["2028-06-02"]));
+        var target = System.Text.Encoding.UTF8.GetBytes(where == "title" ? "Bank holiday" : "2028-06-0");
+        var at = bytes.AsSpan().IndexOf(target) + target.Length;
+        var bad = bytes[..at].Concat(new byte[] { 0xFF }).Concat(bytes[at..]).ToArray();
+        var content = new ByteArrayContent(bad);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+
+        var r = await app.As(Roles.Admin).PostAsync("/api/calendar/bank-holidays", content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        Assert.Contains("UTF-8", await r.Content.ReadAsStringAsync());
         var status = await app.As(Roles.Admin).GetJsonAsync("/api/calendar/bank-holidays");
         Assert.Equal("2028-12-31", status.Str("coveredTo"));
         Assert.Equal("shipped", status.Str("source"));

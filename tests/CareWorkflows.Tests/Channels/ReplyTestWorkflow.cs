@@ -6,10 +6,10 @@ using NodaTime.Text;
 namespace CareWorkflows.Tests.Channels;
 
 /// <summary>
-/// A stand-in for the D2A referral until it lands: offers a care request to providers (SMS + email with signed links),
+/// A small offer workflow for the channel tests (independent of D2A's rules): offers a care request to providers (SMS + email with signed links),
 /// each may ACCEPT (with a first-call time) or DECLINE; the first accept is awarded. It holds personal data (a name,
-/// an NHS number, a postcode) so tests can show none of it reaches an SMS. Templates are kept together, as each
-/// workflow should.
+/// an NHS number, a postcode) so tests can show none of it reaches an SMS. Its messages are kept together, as each
+/// workflow's are.
 /// </summary>
 public sealed class ReplyTestWorkflow : Workflow<ReplyTestWorkflow.State, ReplyTestWorkflow.Offer>
 {
@@ -27,15 +27,22 @@ public sealed class ReplyTestWorkflow : Workflow<ReplyTestWorkflow.State, ReplyT
     public sealed record DeliveryFailed(Guid MessageId, string Channel, string Error) : WorkflowEvent;
     public sealed record OfferExpired : WorkflowEvent;
 
-    /// <summary>The workflow's templates, in one place. SMS: reference, ask, deadline, link. Never the person's details.</summary>
+    /// <summary>The workflow's messages, in one place (as D2AReferralMessages does). SMS: reference, ask, deadline, link. Never the person's details.</summary>
     public static class Messages
     {
-        public static readonly SmsTemplate OfferSms = new("offer",
-            "{reference}: new home care request. Reply ACCEPT {reference} HH:MM (first call) or DECLINE {reference} by {deadline}. {link}");
-        public static readonly EmailTemplate OfferEmail = new("offer",
-            "{reference}: new home care request",
-            "{reference}: a new home care request for {person} ({postcode}).\n\nAccept: {link}\nReply by {deadline}.",
-            "<p><strong>{reference}</strong>: a new home care request for {person} ({postcode}).</p><p><a href=\"{link}\">Accept</a> by {deadline}.</p>");
+        public static OutboundMessage OfferSms(string reference, Provider p, string deadline, string link)
+        {
+            var body = $"{reference}: new home care request. Reply ACCEPT {reference} HH:MM (first call) or DECLINE {reference} by {deadline}. {link}";
+            return new(MessageChannel.Sms, p.Mobile, "offer", body.Length > 60 ? body[..60] : body, body, null, p.Id, [link]);
+        }
+
+        public static OutboundMessage OfferEmail(string reference, Provider p, string deadline, string link, string person, string postcode) =>
+            new(MessageChannel.Email, p.Email, "offer", $"{reference}: new home care request",
+                $"{reference}: a new home care request for {person} ({postcode}).\n\nAccept: {link}\nReply by {deadline}.",
+                $"<p><strong>{H(reference)}</strong>: a new home care request for {H(person)} ({H(postcode)}).</p><p><a href=\"{H(link)}\">Accept</a> by {H(deadline)}.</p>",
+                p.Id, [link]);
+
+        private static string H(string s) => System.Net.WebUtility.HtmlEncode(s);
     }
 
     public override string Type => "RPL";
@@ -60,13 +67,8 @@ public sealed class ReplyTestWorkflow : Workflow<ReplyTestWorkflow.State, ReplyT
         foreach (var p in o.Providers)
         {
             var link = ctx.Links.Issue(ctx.Reference, p.Id, "accept", deadline);
-            var values = new Dictionary<string, string>
-            {
-                ["reference"] = ctx.Reference, ["deadline"] = WorkflowContext.Local(deadline), ["link"] = link,
-                ["person"] = o.PersonName, ["postcode"] = o.Postcode,
-            };
-            d.Send(Messages.OfferSms.Render(p.Mobile, values, p.Id, [link]));
-            d.Send(Messages.OfferEmail.Render(p.Email, values, p.Id, [link]));
+            d.Send(Messages.OfferSms(ctx.Reference, p, WorkflowContext.Local(deadline), link));
+            d.Send(Messages.OfferEmail(ctx.Reference, p, WorkflowContext.Local(deadline), link, o.PersonName, o.Postcode));
         }
         return d.Build();
     }

@@ -148,6 +148,74 @@ public sealed class D2ABadInputTests
         Assert.Equal(3, (await MessagesAsync(app, reference)).Count(m => m.Purpose == "offer-closed"));
     }
 
+    [Theory]
+    [InlineData("Edith Cavendish-Roe needs help with washing.")]
+    [InlineData("Mrs Cavendish-Roe needs help with washing.")]
+    [InlineData("Help with washing. NHS 943-476-5919.")]
+    [InlineData("Help with washing. Born 12 April 1938.")]
+    [InlineData("Help with washing. Key safe at 14 Acacia Avenue.")]
+    [InlineData("Help with washing. Key safe at BR6 7JH.")]
+    [InlineData("Help with washing. Son's NHS number 401 023 2137.")]
+    public async Task A_needs_summary_carrying_the_persons_data_is_refused_on_needsSummary_and_no_offer_goes_out(string needs)
+    {
+        // App A: offers go to every patch provider before one is awarded; the needs summary is in each of them.
+        await using var app = new CareWorkflowsApp();
+        var body = Referral();
+        body["needsSummary"] = needs;
+
+        var r = await app.As(Roles.DischargeTeam).PostAsJsonAsync("/api/d2a/referrals", body);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, r.StatusCode);
+        var problem = await r.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        Assert.True(problem.GetProperty("errors").TryGetProperty("needsSummary", out _), problem.ToString());
+        Assert.All(PersonalData.Append("401 023 2137"), p => Assert.DoesNotContain(p, problem.ToString())); // never echoed
+        Assert.Equal(0, await InstanceCountAsync(app));
+        Assert.Empty(await MessagesAsync(app));
+    }
+
+    [Fact]
+    public async Task A_clean_needs_summary_still_reaches_the_offers()
+    {
+        await using var app = new CareWorkflowsApp();
+        var reference = await RaiseAsync(app);
+        Assert.Equal(3, (await MessagesAsync(app, reference)).Count(m => m.Purpose == "offer" && m.Channel == MessageChannel.Email && m.Body.Contains("walks with a frame")));
+    }
+
+    [Theory]
+    [InlineData("0000000000")]
+    [InlineData("111 111 1111")]
+    [InlineData("9999999999")]
+    public async Task A_placeholder_nhs_number_is_refused_on_patient_nhsNumber_though_its_check_digit_passes(string nhs)
+    {
+        await using var app = new CareWorkflowsApp();
+        var r = await app.As(Roles.DischargeTeam).PostAsJsonAsync("/api/d2a/referrals", Referral(nhs: nhs));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, r.StatusCode);
+        var problem = await r.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        Assert.Contains("placeholder", problem.GetProperty("errors").GetProperty("patient.nhsNumber")[0].GetString());
+        Assert.Equal(0, await InstanceCountAsync(app));
+        Assert.Empty(await MessagesAsync(app));
+    }
+
+    [Theory]
+    [InlineData("9999-12-31T10:00")]
+    [InlineData("2026-12-23T10:00")] // 29 days ahead: further than any provider may answer
+    [InlineData("2026-11-24T08:00")] // an hour ago
+    public async Task A_brokerage_award_takes_the_same_first_call_bounds_as_a_providers_answer(string firstCall)
+    {
+        await using var app = new CareWorkflowsApp();
+        var reference = await RaiseAsync(app);
+        await AssertUnchangedAsync(app, reference, HttpStatusCode.UnprocessableEntity, () => app.As(Roles.Brokerage).PostAsJsonAsync(
+            $"/api/d2a/referrals/{reference}/award", new { providerId = "east-kestrel", reason = "Manual placement", firstCall }));
+        var problem = await (await app.As(Roles.Brokerage).PostAsJsonAsync($"/api/d2a/referrals/{reference}/award",
+            new { providerId = "east-kestrel", reason = "Manual placement", firstCall })).Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        Assert.True(problem.GetProperty("errors").TryGetProperty("firstCall", out _), problem.ToString());
+        // A provider's own answer is held to the same bounds.
+        await AssertUnchangedAsync(app, reference, HttpStatusCode.UnprocessableEntity, () => RespondAsync(app, reference, "east-kestrel", "accept", firstCall));
+        // Within them, the award is made.
+        Assert.Equal(HttpStatusCode.OK, (await app.As(Roles.Brokerage).PostAsJsonAsync($"/api/d2a/referrals/{reference}/award",
+            new { providerId = "east-kestrel", reason = "Manual placement", firstCall = "2026-11-24T15:00" })).StatusCode);
+    }
+
     private static string Pad(string s)
     {
         var t = s.Replace('-', '+').Replace('_', '/');

@@ -309,4 +309,75 @@ public sealed class SeriousIncidentTests
         await app.As(Roles.Provider, Provider).PostJsonAsync($"/api/incidents/{reference}/full-report", new { details = "d", actionsTaken = "a" });
         Assert.Equal(HttpStatusCode.Conflict, (await app.As(Roles.Provider, Provider).PostJsonAsync($"/api/incidents/{reference}/full-report", new { details = "d", actionsTaken = "a" })).Status);
     }
+
+    private static Dictionary<string, object?> ReportWith(string occurredAt, string field, string value)
+    {
+        var body = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, object?>>(System.Text.Json.JsonSerializer.Serialize(Report(occurredAt)))!;
+        body[field] = value;
+        return body;
+    }
+
+    public static TheoryData<string, object, string> RefusedOnAField()
+    {
+        var now = CareWorkflowsApp.DefaultStart;
+        var hourAgo = Iso(now - Duration.FromHours(1));
+        return new()
+        {
+            // B 12.4 wants the report within 12 hours: dates like these are typing errors, not late reports.
+            { "year 1", Report("0001-01-01T00:00:00Z"), "occurredAt" },
+            { "1900", Report("1900-01-01T09:00:00+00:00"), "occurredAt" },
+            { "more than a year ago", Report(Iso(now - Duration.FromDays(400))), "occurredAt" },
+            // Council emails carry the facts with the service user by id only.
+            { "the service user's name in the description", ReportWith(hourAgo, "description", "Test Person fell in the kitchen."), "description" },
+            { "title and surname in the immediate action", ReportWith(hourAgo, "immediateAction", "Mrs Person was helped up and the GP called."), "immediateAction" },
+            { "an NHS number in the parties", ReportWith(hourAgo, "parties", "Carer A; the person (NHS 943 476 5919)"), "parties" },
+            // The API takes instants only: a UK local time without its offset is refused, including the ones BST makes
+            // impossible (clocks forward, 29 Mar 2026 01:30 never happened) or ambiguous (clocks back, 25 Oct 2026 01:30 happened twice).
+            { "a local time that does not exist", Report("2026-03-29T01:30:00"), "occurredAt" },
+            { "an ambiguous local time", Report("2026-10-25T01:30:00"), "occurredAt" },
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(RefusedOnAField))]
+    public async Task A_report_is_refused_with_422_naming_the_field_and_nothing_is_recorded(string why, object body, string field)
+    {
+        await using var app = new CareWorkflowsApp();
+        var r = await app.As(Roles.Provider, Provider).PostJsonAsync("/api/incidents", body);
+        Assert.True(r.Status == HttpStatusCode.UnprocessableEntity, $"{why}: {r}");
+        Assert.True(r.Body.GetProperty("errors").TryGetProperty(field, out _), $"{why}: {r}");
+        Assert.DoesNotContain("943 476 5919", r.Body.GetRawText()); // a refusal never repeats the data it refuses
+        Assert.Equal(0, (await app.As(Roles.Admin).GetJsonAsync("/api/instances?type=SI")).Body.GetArrayLength());
+        Assert.Empty(await app.SentAsync());
+    }
+
+    [Fact]
+    public async Task An_offset_settles_the_hour_the_clocks_go_back_twice_over()
+    {
+        // 01:30 on Sun 25 Oct 2026 happened at 00:30 UTC (BST) and again at 01:30 UTC (GMT): the offset says which.
+        await using var app = new CareWorkflowsApp(start: Instant.FromUtc(2026, 10, 25, 3, 0));
+        var bst = await app.As(Roles.Provider, Provider).PostJsonAsync("/api/incidents", Report("2026-10-25T01:30:00+01:00"));
+        var gmt = await app.As(Roles.Provider, Provider).PostJsonAsync("/api/incidents", Report("2026-10-25T01:30:00+00:00"));
+        Assert.Equal("2026-10-27T00:30:00Z", bst.Str("fullReportDueAt"));
+        Assert.Equal("2026-10-27T01:30:00Z", gmt.Str("fullReportDueAt"));
+    }
+
+    [Fact]
+    public async Task A_full_report_or_escalation_reason_naming_the_service_user_is_refused_and_changes_nothing()
+    {
+        await using var app = new CareWorkflowsApp();
+        var reference = await ReportAsync(app, Report(Iso(app.Now - Duration.FromHours(1))));
+        var before = await app.InstanceAsync(reference);
+
+        var full = await app.As(Roles.Provider, Provider).PostJsonAsync($"/api/incidents/{reference}/full-report",
+            new { details = "Bruising seen on Test Person's arm.", actionsTaken = "GP visit." });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, full.Status);
+        Assert.True(full.Body.GetProperty("errors").TryGetProperty("details", out _), full.ToString());
+        var escalate = await app.As(Roles.SafeguardingLead).PostJsonAsync($"/api/incidents/{reference}/escalate",
+            new { to = new[] { "Cqc" }, reason = "Pattern of bruising for Test Person." });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, escalate.Status);
+        Assert.True(escalate.Body.GetProperty("errors").TryGetProperty("reason", out _), escalate.ToString());
+
+        Assert.Equal(before.GetProperty("version").GetInt64(), (await app.InstanceAsync(reference)).GetProperty("version").GetInt64());
+    }
 }

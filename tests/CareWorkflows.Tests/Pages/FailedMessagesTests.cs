@@ -27,7 +27,7 @@ public sealed partial class FailedMessagesTests
     private static async Task<string> FailedConcernAsync(CareWorkflowsApp app)
     {
         var r = await app.As(Roles.QualityAssurance).PostAsJsonAsync("/api/quality-concerns",
-            new { providerId = "east-kestrel", providerName = "Kestrel", providerEmail = "quality@kestrel.example.org", concern = "Late calls." }, Ct);
+            new { providerId = "east-kestrel", concern = "Late calls." }, Ct);
         Assert.Equal(HttpStatusCode.Created, r.StatusCode);
         var reference = (await r.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("reference").GetString()!;
         await app.AdvanceAsync(NodaTime.Duration.FromSeconds(1));

@@ -7,16 +7,15 @@ namespace CareWorkflows.Tests.QualityConcerns;
 
 public sealed class QualityConcernTests
 {
-    private const string Provider = "prov-7";
-    private const string ProviderEmail = "quality@carefirst.example";
+    // A provider of the demo directory (seeded in Development); its name and email come from the directory.
+    private const string Provider = "east-kestrel";
+    private const string ProviderEmail = "referrals@east-kestrel.example.org";
     private const string Compliance = "contract-compliance@council.example";
     private const string QaLead = "qa-lead@council.example";
 
     private static object Concern(int? days = null) => new
     {
         providerId = Provider,
-        providerName = "CareFirst Ltd",
-        providerEmail = ProviderEmail,
         concern = "Three late evening calls to one person in the week of 16 Nov; medication prompt missed once.",
         responseWorkingDays = days,
     };
@@ -63,7 +62,7 @@ public sealed class QualityConcernTests
     public async Task Reminder_two_working_days_before_then_contract_compliance_when_overdue_then_QA_lead_after_a_further_working_day(string store)
     {
         // Tue 24 Nov 2026, 3 working days → due end of Fri 27 Nov. Reminder Wed 25 Nov 09:00. QA lead: end of Mon 30 Nov.
-        await using var app = new CareWorkflowsApp(store);
+        await using var app = new CareWorkflowsApp(store, settings: new Dictionary<string, string?> { ["Providers:SeedDemo"] = "true" });
         var reference = await RaiseAsync(app, days: 3);
         var timers = await app.TimersAsync(reference);
         Assert.Equal("2026-11-25T09:00:00Z", timers["reminder"]);
@@ -165,7 +164,7 @@ public sealed class QualityConcernTests
         var reference = await RaiseAsync(app);
         var before = await app.InstanceAsync(reference);
 
-        var other = await RespondAsync(app, reference, provider: "prov-8");
+        var other = await RespondAsync(app, reference, provider: "east-orchard-lane");
         Assert.Equal(HttpStatusCode.Forbidden, other.Status);
         var early = await app.As(Roles.QualityAssurance).PostJsonAsync($"/api/quality-concerns/{reference}/decision", new { outcome = "Accepted", reason = "Fine" });
         Assert.Equal(HttpStatusCode.Conflict, early.Status);
@@ -185,10 +184,10 @@ public sealed class QualityConcernTests
         await using var app = new CareWorkflowsApp();
         Assert.Equal(HttpStatusCode.Forbidden, (await app.As(Roles.Brokerage).PostJsonAsync("/api/quality-concerns", Concern())).Status);
         Assert.Equal(HttpStatusCode.Forbidden, (await app.As(Roles.Provider, Provider).PostJsonAsync("/api/quality-concerns", Concern())).Status);
-        var missing = await app.As(Roles.QualityAssurance).PostJsonAsync("/api/quality-concerns", new { providerId = Provider, providerEmail = "not-an-email" });
+        var missing = await app.As(Roles.QualityAssurance).PostJsonAsync("/api/quality-concerns", new { });
         Assert.Equal(HttpStatusCode.UnprocessableEntity, missing.Status);
         var errors = missing.Body.GetProperty("errors");
-        Assert.True(errors.TryGetProperty("providerName", out _) && errors.TryGetProperty("providerEmail", out _) && errors.TryGetProperty("concern", out _));
+        Assert.True(errors.TryGetProperty("providerId", out _) && errors.TryGetProperty("concern", out _));
         Assert.Equal(HttpStatusCode.UnprocessableEntity, (await app.As(Roles.QualityAssurance).PostJsonAsync("/api/quality-concerns", Concern(days: 0))).Status);
         Assert.Equal(HttpStatusCode.BadRequest, (await app.As(Roles.QualityAssurance).PostRawAsync("/api/quality-concerns", "[1,2")).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await app.As(Roles.Provider, Provider).PostJsonAsync("/api/quality-concerns/QC-ZZZZZ/response", new { investigation = "x", issueFound = false })).Status);
@@ -247,5 +246,41 @@ public sealed class QualityConcernTests
         Assert.Single(await app.SentAsync(reference, "safeguarding-lead@council.example"), m => m.Purpose == "safeguarding-referral");
         Assert.Single(await app.SentAsync(reference, ProviderEmail), m => m.Purpose == "decision");
         Assert.Equal(HttpStatusCode.Conflict, (await app.As(Roles.QualityAssurance).PostJsonAsync($"/api/quality-concerns/{reference}/decision", new { outcome = "Accepted", reason = "x" })).Status);
+    }
+
+    [Fact]
+    public async Task The_provider_comes_from_the_directory_and_an_unknown_id_is_refused_on_providerId()
+    {
+        await using var app = new CareWorkflowsApp();
+        var qa = app.As(Roles.QualityAssurance);
+
+        // A name and email in the body are not the provider's contact: the directory's are.
+        var r = await qa.PostJsonAsync("/api/quality-concerns", new { providerId = Provider, providerName = "Someone Else", providerEmail = "attacker@elsewhere.example", concern = "Late calls." });
+        Assert.Equal(HttpStatusCode.Created, r.Status);
+        var sent = await app.SentAsync(r.Str("reference"));
+        Assert.Contains(sent, m => m.To == ProviderEmail && m.Purpose == "request" && m.Body.Contains("Kestrel Home Support"));
+        Assert.DoesNotContain(sent, m => m.To == "attacker@elsewhere.example");
+
+        var unknown = await qa.PostJsonAsync("/api/quality-concerns", new { providerId = "prov-made-up", concern = "Late calls." });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, unknown.Status);
+        Assert.Contains("prov-made-up", unknown.Body.GetProperty("errors").GetProperty("providerId")[0].GetString());
+        Assert.Equal(1, (await app.As(Roles.Admin).GetJsonAsync("/api/instances?type=QC")).Body.GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData("9999-12-31")]
+    [InlineData("0001-01-01")]
+    [InlineData("2028-12-29")] // a working day, but more than a year ahead: refused before the calendar is asked
+    public async Task A_due_date_far_in_the_future_or_the_past_is_refused_with_422_naming_dueDate_and_nothing_changes(string dueDate)
+    {
+        await using var app = new CareWorkflowsApp();
+        var reference = await RaiseAsync(app);
+        var before = await app.InstanceAsync(reference);
+
+        var r = await app.As(Roles.QualityAssurance).PostJsonAsync($"/api/quality-concerns/{reference}/due-date", new { dueDate, reason = "Typing error" });
+
+        Assert.True(r.Status == HttpStatusCode.UnprocessableEntity, r.ToString());
+        Assert.True(r.Body.GetProperty("errors").TryGetProperty("dueDate", out _), r.ToString());
+        Assert.Equal(before.GetProperty("version").GetInt64(), (await app.InstanceAsync(reference)).GetProperty("version").GetInt64());
     }
 }

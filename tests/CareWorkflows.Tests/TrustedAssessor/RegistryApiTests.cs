@@ -69,4 +69,26 @@ public sealed class RegistryApiTests
         var assessors = await app.As(Roles.Admin).GetFromJsonAsync<JsonElement>("/api/trusted-assessors");
         Assert.Contains(assessors.EnumerateArray(), a => a.GetProperty("id").GetString() == "TAS-DEMO-1" && a.GetProperty("mayPropose").GetBoolean());
     }
+
+    [Fact]
+    public void Every_demo_assessor_and_package_belongs_to_a_provider_of_the_demo_directory()
+    {
+        var now = CareWorkflowsApp.DefaultStart;
+        var directory = CareWorkflows.Functions.Extensions.DemoProviders.Providers.Select(p => p.Id).ToHashSet();
+        Assert.All(CareWorkflows.Functions.Extensions.TrustedAssessorDemoSeed.Assessors(now), a => Assert.Contains(a.ProviderId, directory));
+        Assert.All(CareWorkflows.Functions.Extensions.TrustedAssessorDemoSeed.Packages(now), p => Assert.Contains(p.ProviderId, directory));
+    }
+
+    [Fact]
+    public async Task A_demo_provider_chosen_at_sign_in_sees_its_demo_packages_and_can_propose_an_adjustment()
+    {
+        await using var app = new CareWorkflowsApp(); // Development with SQLite: both demo seeds on
+        var kestrel = app.As(Roles.Provider, "east-kestrel");
+        var packages = await kestrel.GetFromJsonAsync<JsonElement>("/api/packages");
+        Assert.Contains(packages.EnumerateArray(), p => p.GetProperty("id").GetString() == "PKG-DEMO-1");
+        Assert.Contains("PKG-DEMO-1", await kestrel.GetStringAsync("/adjustments/new"));
+
+        var r = await ProposeAsync(app, Proposal(app, 10m, 9m, package: "PKG-DEMO-1", assessor: "TAS-DEMO-1"), provider: "east-kestrel");
+        Assert.True(r.StatusCode == HttpStatusCode.Created, await r.Content.ReadAsStringAsync());
+    }
 }

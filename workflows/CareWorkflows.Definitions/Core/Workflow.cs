@@ -89,7 +89,8 @@ public enum RejectionKind
     Forbidden = 403,
 }
 
-public sealed record Rejection(RejectionKind Kind, string Title, string Detail);
+/// <param name="Field">The request field the refusal is about (API name, e.g. "needsSummary"), when it is about one.</param>
+public sealed record Rejection(RejectionKind Kind, string Title, string Detail, string? Field = null);
 
 /// <summary>
 /// What a workflow decided in answer to one input: events to record, timers to set or cancel, messages to send.
@@ -107,10 +108,11 @@ public sealed record Decision
 
     public static Decision Nothing { get; } = new();
 
-    public static Decision Reject(RejectionKind kind, string title, string detail) =>
-        new() { Rejected = new Rejection(kind, title, detail) };
+    public static Decision Reject(RejectionKind kind, string title, string detail, string? field = null) =>
+        new() { Rejected = new Rejection(kind, title, detail, field) };
 
-    public static Decision Invalid(string detail) => Reject(RejectionKind.Invalid, "The request is not valid", detail);
+    /// <summary>422; <paramref name="field"/> names the request field at fault so the problem details can say which.</summary>
+    public static Decision Invalid(string detail, string? field = null) => Reject(RejectionKind.Invalid, "The request is not valid", detail, field);
     public static Decision Conflict(string detail) => Reject(RejectionKind.Conflict, "Not possible in the current state", detail);
     public static Decision Forbidden(string detail) => Reject(RejectionKind.Forbidden, "Not allowed", detail);
 }

@@ -46,6 +46,8 @@ public static class QualityConcern
     }
 
     public const int MaxWorkingDays = 60;
+    /// <summary>A new due date given as a date may be at most this many days ahead (B 15.2 lets the council extend, not indefinitely).</summary>
+    public const int MaxDueDateDaysAhead = 365;
 
     // Deadline names (published with the instance, so operators and tests see what is due).
     public const string ReminderDeadline = "reminder", OverdueDeadline = "overdue", QaLeadDeadline = "overdue-qa-lead";

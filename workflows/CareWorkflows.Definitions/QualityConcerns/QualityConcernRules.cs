@@ -9,7 +9,7 @@ namespace CareWorkflows.Definitions.QualityConcerns;
 /// </summary>
 public static class QualityConcernRules
 {
-    private static Rejection Invalid(string detail) => new(RejectionKind.Invalid, "The request is not valid", detail);
+    private static Rejection Invalid(string detail, string? field = null) => new(RejectionKind.Invalid, "The request is not valid", detail, field);
     private static Rejection Conflict(string detail) => new(RejectionKind.Conflict, "Not possible in the current state", detail);
     private static Rejection Forbidden(string detail) => new(RejectionKind.Forbidden, "Not allowed", detail);
     private static bool Blank(string? s) => string.IsNullOrWhiteSpace(s);
@@ -99,7 +99,9 @@ public static class QualityConcernRules
         else
         {
             date = c.DueDate!.Value;
-            if (!calendar.IsWorkingDay(date)) return (Invalid($"{date:yyyy-MM-dd} is not a working day."), default, default);
+            // Bounded before the calendar is asked: 9999-12-31 or 0001-01-01 is a typing error (422), not missing bank-holiday data.
+            if (Rules.TimeBounds.DueDate("dueDate", date, WorkingCalendar.LocalDateOf(now), MaxDueDateDaysAhead) is { } bad) return (Invalid(bad, "dueDate"), default, default);
+            if (!calendar.IsWorkingDay(date)) return (Invalid($"{date:yyyy-MM-dd} is not a working day.", "dueDate"), default, default);
         }
         var at = calendar.EndOf(date);
         if (at <= now) return (Invalid($"The new due date ({WorkflowContext.Local(at)}) has already passed."), default, default);

@@ -185,7 +185,6 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
         public const string InterimCareWithin = "D2A:InterimCareWithin";     // B 4.6.4: interim care within 24 hours at most
         public const string DischargeCheckAfter = "D2A:DischargeCheckAfter"; // discharge not confirmed this long after expected → tell brokerage
         public const string CarePlanRevisionWithin = "D2A:CarePlanRevisionWithin"; // B 4.6.8: 48 hours after discharge
-        public const string DetailsLinkValidity = "D2A:DetailsLinkValidity";
         public const string SameDayCutOff = "D2A:SameDayCutOff";             // App M §6: 15:00 weekdays
         public const string NextMorningCutOff = "D2A:NextMorningCutOff";     // App M §6: 17:00 weekdays
         public const string WeekendCutOff = "D2A:WeekendCutOff";             // App M §6: 13:00 Sat/Sun
@@ -202,7 +201,6 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
         public static Duration InterimCare(WorkflowContext c) => D(c, InterimCareWithin, Duration.FromHours(24));
         public static Duration DischargeCheck(WorkflowContext c) => D(c, DischargeCheckAfter, Duration.FromHours(12));
         public static Duration CarePlan(WorkflowContext c) => D(c, CarePlanRevisionWithin, Duration.FromHours(48));
-        public static Duration DetailsLink(WorkflowContext c) => D(c, DetailsLinkValidity, Duration.FromDays(7));
         public static LocalTime SameDay(WorkflowContext c) => T(c, SameDayCutOff, new LocalTime(15, 0));
         public static LocalTime NextMorning(WorkflowContext c) => T(c, NextMorningCutOff, new LocalTime(17, 0));
         public static LocalTime Weekend(WorkflowContext c) => T(c, WeekendCutOff, new LocalTime(13, 0));
@@ -255,7 +253,7 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
     {
         if (Require(ctx, Raisers, "raise a D2A referral") is { } no) return no;
         if (s.Status != D2AStatus.New) return Decision.Conflict($"{ctx.Reference} is already raised.");
-        if (Validate(r, ctx.Now) is { } error) return Decision.Invalid(error);
+        if (Validate(r, ctx.Now) is { } error) return Decision.Invalid(error.Message, error.Field);
 
         var referral = r with { Patient = r.Patient with { NhsNumber = NormaliseNhsNumber(r.Patient.NhsNumber), Postcode = NormalisePostcode(r.Patient.Postcode)! } };
         var e = new ReferralRaised(referral, ctx.Now);
@@ -267,34 +265,54 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
         return d.Build();
     }
 
+    /// <summary>A refusal of a referral field: the API's field name and what is wrong.</summary>
+    public sealed record FieldError(string Field, string Message);
+
     /// <summary>Checks a referral; null when it is valid.</summary>
-    public static string? Validate(RaiseReferral r, Instant now)
+    public static FieldError? Validate(RaiseReferral r, Instant now)
     {
         var p = r.Patient;
-        if (p is null) return "The patient is required.";
-        if (string.IsNullOrWhiteSpace(p.Name) || p.Name.Length > 200) return "The patient's name is required (up to 200 characters).";
+        if (p is null) return new("patient", "The patient is required.");
+        if (string.IsNullOrWhiteSpace(p.Name) || p.Name.Length > 200) return new("patient.name", "The patient's name is required (up to 200 characters).");
         if (string.IsNullOrWhiteSpace(p.NhsNumber))
         {
-            if (string.IsNullOrWhiteSpace(p.NhsNumberMissingReason)) return "Give the NHS number, or say why it is missing.";
+            if (string.IsNullOrWhiteSpace(p.NhsNumberMissingReason)) return new("patient.nhsNumber", "Give the NHS number, or say why it is missing.");
         }
-        else if (!IsValidNhsNumber(p.NhsNumber)) return "The NHS number is not valid: it must be 10 digits with a correct check digit (modulus 11).";
+        else if (!IsValidNhsNumber(p.NhsNumber)) return new("patient.nhsNumber", "The NHS number is not valid: it must be 10 digits with a correct check digit (modulus 11).");
+        else if (IsPlaceholderNhsNumber(p.NhsNumber))
+            return new("patient.nhsNumber", "The NHS number is a placeholder (the same digit ten times), not the person's: give the real number, or leave it empty and say why it is missing.");
         var today = now.InZone(WorkflowContext.London).Date;
-        if (p.DateOfBirth > today || p.DateOfBirth < today.PlusYears(-130)) return "The date of birth is not plausible.";
-        if (string.IsNullOrWhiteSpace(p.Address) || p.Address.Length > 500) return "The address is required (up to 500 characters).";
-        if (NormalisePostcode(p.Postcode) is null) return "The postcode is not a valid UK postcode.";
-        if (string.IsNullOrWhiteSpace(r.Hospital) || r.Hospital.Length > 200) return "The hospital is required.";
-        if (string.IsNullOrWhiteSpace(r.Ward) || r.Ward.Length > 200) return "The ward is required.";
-        if (string.IsNullOrWhiteSpace(r.Patch)) return "The patch is required.";
-        if (r.ExpectedDischargeAt <= now) return "The expected discharge time is in the past.";
-        if (r.ExpectedDischargeAt > now + Duration.FromDays(28)) return "The expected discharge time is more than 28 days away.";
-        if (r.CallsPerDay is < 1 or > 8) return "Calls per day must be between 1 and 8.";
-        if (r.MinutesPerCall is < 15 or > 240) return "Minutes per call must be between 15 and 240.";
-        if (string.IsNullOrWhiteSpace(r.NeedsSummary) || r.NeedsSummary.Length > 2000) return "A needs summary is required (up to 2,000 characters).";
-        if (r.SupportedBeforeAdmission && r.PreviousProvider is null) return "Say which provider supported the person before admission.";
+        if (p.DateOfBirth > today || p.DateOfBirth < today.PlusYears(-130)) return new("patient.dateOfBirth", "The date of birth is not plausible.");
+        if (string.IsNullOrWhiteSpace(p.Address) || p.Address.Length > 500) return new("patient.address", "The address is required (up to 500 characters).");
+        if (NormalisePostcode(p.Postcode) is null) return new("patient.postcode", "The postcode is not a valid UK postcode.");
+        if (string.IsNullOrWhiteSpace(r.Hospital) || r.Hospital.Length > 200) return new("hospital", "The hospital is required.");
+        if (string.IsNullOrWhiteSpace(r.Ward) || r.Ward.Length > 200) return new("ward", "The ward is required.");
+        if (string.IsNullOrWhiteSpace(r.Patch)) return new("patch", "The patch is required.");
+        if (r.ExpectedDischargeAt <= now) return new("expectedDischargeAt", "The expected discharge time is in the past.");
+        if (r.ExpectedDischargeAt > now + Duration.FromDays(28)) return new("expectedDischargeAt", "The expected discharge time is more than 28 days away.");
+        if (r.CallsPerDay is < 1 or > 8) return new("callsPerDay", "Calls per day must be between 1 and 8.");
+        if (r.MinutesPerCall is < 15 or > 240) return new("minutesPerCall", "Minutes per call must be between 15 and 240.");
+        if (string.IsNullOrWhiteSpace(r.NeedsSummary) || r.NeedsSummary.Length > 2000) return new("needsSummary", "A needs summary is required (up to 2,000 characters).");
+        if (PersonalDataInOffers(r) is { } leak) return leak;
+        if (r.SupportedBeforeAdmission && r.PreviousProvider is null) return new("previousProviderId", "Say which provider supported the person before admission.");
         if (r.Referrer is null || string.IsNullOrWhiteSpace(r.Referrer.Name) || string.IsNullOrWhiteSpace(r.Referrer.Email) || !r.Referrer.Email.Contains('@'))
-            return "The referrer's name and email are required.";
-        if (r.PatchProviders is null || r.FrameworkProviders is null) return "The provider lists are required.";
+            return new("referrer.email", "The referrer's name and email are required.");
+        if (r.PatchProviders is null || r.FrameworkProviders is null) return new("patch", "The provider lists are required.");
         return null;
+    }
+
+    /// <summary>
+    /// App A: offers go, anonymised, to every provider of the patch (then borough-wide) before one is awarded; only the
+    /// winner may see who the person is. The needs summary travels in every offer and reminder email and on the link page,
+    /// so it must not carry the person's name, NHS number, date of birth, address or postcode (or any NHS-number-shaped
+    /// string). Null when it does not. Time-independent, so the API runs it before starting anything.
+    /// </summary>
+    public static FieldError? PersonalDataInOffers(RaiseReferral r)
+    {
+        if (r.Patient is not { } p || Privacy.PersonalDataGuard.Find(r.NeedsSummary, new(p.Name, p.NhsNumber, p.DateOfBirth, p.Address, p.Postcode)) is not { } kind)
+            return null;
+        return new("needsSummary", $"The needs summary contains {Privacy.PersonalDataGuard.Describe(kind)}. It is sent to every provider offered the package " +
+            "before one is awarded (App A), so describe the care needs without the person's name, NHS number, date of birth, address or postcode.");
     }
 
     /// <summary>Hours of care a week this package needs (two carers count twice), for the ADASS cap.</summary>
@@ -351,8 +369,7 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
             if (p.FirstCallAt is { } at) first = at;
             else if (p.FirstCallTime is { } time) first = NextOccurrence(time, ctx.Now);
             else return Decision.Invalid("An acceptance must give the earliest first call time.");
-            if (first < ctx.Now - Duration.FromMinutes(5)) return Decision.Invalid("The first call time is in the past.");
-            if (first > ctx.Now + Duration.FromDays(28)) return Decision.Invalid("The first call time is more than 28 days away.");
+            if (Rules.TimeBounds.FirstCall(first, ctx.Now) is { } bad) return Decision.Invalid(bad, "firstCall");
             var meets = first <= s.ExpectedDischargeAt + Policy.FirstCall(ctx);
             var e = new OfferAccepted(p.ProviderId, first, meets, ctx.Now);
             d.Record(e);
@@ -427,7 +444,8 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
             provider = a.Provider;
             first = a.FirstCallAt.Value;
         }
-        if (first < ctx.Now - Duration.FromMinutes(5)) return Decision.Invalid("The first call time is in the past.");
+        // The same bounds as a provider's own answer: a manual placement in year 9999 is a typing error, not a plan.
+        if (Rules.TimeBounds.FirstCall(first, ctx.Now) is { } bad) return Decision.Invalid(bad, "firstCall");
         var d = new DecisionBuilder();
         Award(d, s, provider, first, "brokerage", Trim(a.Reason, 1000), ctx);
         return d.Build();
@@ -442,7 +460,7 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
         var promised = Max(firstCall, s.ExpectedDischargeAt);
 
         // 5. The winner gets the full details behind a signed link only (App A: anonymised until awarded).
-        var details = DetailsLink(ctx, winner.Id, s.ExpectedDischargeAt + Policy.DetailsLink(ctx));
+        var details = DetailsLink(ctx, winner.Id, DetailsLinkExpiry(s, ctx));
         foreach (var m in D2AReferralMessages.Awarded(ctx.Reference, winner, promised, s.ExpectedDischargeAt, details)) d.Send(m);
         if (previous is not null)
             d.Send(D2AReferralMessages.AwardWithdrawn(ctx.Reference, previous.Provider));
@@ -509,6 +527,14 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
     private static IReadOnlyList<string> Brokerage(WorkflowContext ctx, string key) =>
         BrokerageOpen(ctx.Now, ctx) ? [ctx.Contacts.Email(key)] : [ctx.Contacts.Email(key), ctx.Contacts.Email("out-of-hours")];
 
+    /// <summary>
+    /// Until when the winner's link to the full referral works: the end of the package, which is the 6-week cap after
+    /// discharge (App M §5, App H); before discharge, after the expected discharge. The provider needs the details for as
+    /// long as it delivers the package. A new link goes out when the discharge (or its expected time) moves, so the link
+    /// in hand always reaches the cap; closing or re-awarding revokes it sooner (the details page checks the award).
+    /// </summary>
+    public static Instant DetailsLinkExpiry(D2AState s, WorkflowContext ctx) => CapAt(s.DischargedAt ?? s.ExpectedDischargeAt, ctx);
+
     /// <summary>The winner's link to the full referral: a signed token with action "details", served by /d2a/details/{token}.</summary>
     public static string DetailsLink(WorkflowContext ctx, string providerId, Instant expires) =>
         ctx.Links.Issue(ctx.Reference, providerId, "details", expires).Replace("/l/", "/d2a/details/", StringComparison.Ordinal);
@@ -527,7 +553,8 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
         var d = new DecisionBuilder().Record(discharged).CancelTimer(DischargeCheckTimer);
         var next = Evolve(s, discharged);
         SetPackageTimers(d, next, at, ctx);
-        d.Send(D2AReferralMessages.DischargeConfirmed(ctx.Reference, s.Award!.Provider, at, CapAt(at, ctx)));
+        d.Send(D2AReferralMessages.DischargeConfirmed(ctx.Reference, s.Award!.Provider, at, CapAt(at, ctx),
+            DetailsLink(ctx, s.Award.Provider.Id, DetailsLinkExpiry(next, ctx))));
         if (s.CarePlanApplies)
         {
             var prev = s.Referral!.PreviousProvider!;
@@ -576,7 +603,8 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
         if (s.Status == D2AStatus.Awarded)
         {
             var promised = Max(s.Award!.FirstCallAt, c.NewTime);
-            d.Send(D2AReferralMessages.DischargeTimeChanged(ctx.Reference, s.Award.Provider, c.NewTime, promised));
+            d.Send(D2AReferralMessages.DischargeTimeChanged(ctx.Reference, s.Award.Provider, c.NewTime, promised,
+                DetailsLink(ctx, s.Award.Provider.Id, DetailsLinkExpiry(next, ctx))));
             FlagCutOffs(d, next, promised, ctx);
         }
         else if (s.Offering)
@@ -886,6 +914,13 @@ public sealed class D2AReferral : Workflow<D2AState, RaiseReferral>
         if (check == 11) check = 0;
         return check != 10 && check == digits[9] - '0';
     }
+
+    /// <summary>
+    /// All ten digits the same (0000000000, 1111111111, ...): every such number passes the modulus-11 check (54·d ≡ −d mod 11
+    /// gives check digit d), so systems use them as fillers. They are nobody's NHS number.
+    /// </summary>
+    public static bool IsPlaceholderNhsNumber(string? value) =>
+        NormaliseNhsNumber(value) is { Length: 10 } digits && digits.All(char.IsAsciiDigit) && digits.All(c => c == digits[0]);
 
     private static string? NormaliseNhsNumber(string? value) =>
         string.IsNullOrWhiteSpace(value) ? null : value.Replace(" ", "").Replace("-", "");

@@ -96,16 +96,21 @@ public static class D2AReferralMessages
             [$"The first call promised for {reference} ({Local(firstCall)}) misses a D2A timescale:", .. flags.Select(f => "• " + f),
              "Please agree the start with the provider and the discharge team."]);
 
-    public static OutboundMessage DischargeTimeChanged(string reference, ProviderContact p, Instant newTime, Instant? firstCall) =>
+    /// <param name="detailsLink">To the award holder: a fresh link to the full referral, valid to the new end of the package.</param>
+    public static OutboundMessage DischargeTimeChanged(string reference, ProviderContact p, Instant newTime, Instant? firstCall, string? detailsLink = null) =>
         Email(reference, p.Email, p.Id, "discharge-time", $"{reference}: discharge time changed to {Time(newTime)}",
             [$"The expected discharge for the D2A package {reference} is now {Local(newTime)}.",
-             firstCall is { } f ? $"The first call is now expected at {Local(f)}. Tell the D2A team at once if you cannot meet it." : "Please take this into account in your answer."]);
+             firstCall is { } f ? $"The first call is now expected at {Local(f)}. Tell the D2A team at once if you cannot meet it." : "Please take this into account in your answer."],
+            detailsLink is null ? null : [("Open the full referral", detailsLink)]);
 
-    public static OutboundMessage DischargeConfirmed(string reference, ProviderContact p, Instant at, Instant capAt) =>
+    /// <param name="detailsLink">A link to the full referral that works until the package's 6-week cap.</param>
+    public static OutboundMessage DischargeConfirmed(string reference, ProviderContact p, Instant at, Instant capAt, string detailsLink) =>
         Email(reference, p.Email, p.Id, "discharge-confirmed", $"{reference}: discharge confirmed – package active",
             [$"The person for D2A package {reference} left hospital at {Local(at)}. The package is now active.",
              $"A D2A package lasts 6 weeks at most: until {Local(capAt)} (App M §5). The D2A team will confirm the end date.",
-             "Tell the D2A team of any improvement or deterioration (App M §3)."]);
+             "Tell the D2A team of any improvement or deterioration (App M §3).",
+             "The full referral stays available behind the secure link below until the package ends."],
+            [("Open the full referral", detailsLink)]);
 
     public static OutboundMessage CarePlanRevisionRequest(string reference, ProviderContact p, Instant due, string link) =>
         Email(reference, p.Email, p.Id, "care-plan-request", $"{reference}: care and support plan revisions due by {Time(due)}",

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using CareWorkflows.Definitions.Privacy;
 using NodaTime;
 
 namespace CareWorkflows.Definitions.Workflows;
@@ -142,13 +143,41 @@ public sealed class SeriousIncident : Workflow<SeriousIncident.State, SeriousInc
         _ => Decision.Invalid($"{input.GetType().Name} is not an input of a serious incident."),
     };
 
+    /// <summary>
+    /// Council emails about an incident name the service user by id only (see Facts): the free text that goes into them must
+    /// not carry the service user's name or an NHS-number-shaped string. Field errors (API names), empty when the text is
+    /// clean. Time-independent, so the API runs it before starting anything.
+    /// </summary>
+    public static IReadOnlyList<(string Field, string Message)> PersonalDataInReport(Report r) =>
+        PersonalData(r.ServiceUserName, ("description", r.Description), ("parties", r.Parties), ("emergencyServicesDetail", r.EmergencyServicesDetail),
+            ("immediateAction", r.ImmediateAction), ("furtherAction", r.FurtherAction));
+
+    private static IReadOnlyList<(string Field, string Message)> PersonalData(string? serviceUserName, params (string Field, string? Text)[] texts) =>
+        texts.Select(t => (t.Field, Kind: PersonalDataGuard.Find(t.Text, new PersonIdentifiers(Name: serviceUserName))))
+            .Where(t => t.Kind is not null)
+            .Select(t => (t.Field, $"{t.Field} contains {PersonalDataGuard.Describe(t.Kind!.Value)}. It is emailed to council teams, which name the service user " +
+                "by their id only: refer to them by their id."))
+            .ToList();
+
+    private static Decision? RefusePersonalData(IReadOnlyList<(string Field, string Message)> found) =>
+        found.Count == 0 ? null : Decision.Invalid(found[0].Message, found[0].Field);
+
+    /// <summary>
+    /// How long ago an incident may have occurred and still be reported here (policy, default a year). B 12.4 expects the
+    /// report within 12 hours; a date decades back (0001-01-01, 1900) is a typing error, not a late report.
+    /// </summary>
+    public static Duration MaxAgeAtReport(WorkflowContext ctx) => ctx.Policy.Duration("Incidents:MaxAgeAtReport", DefaultMaxAgeAtReport);
+    public static readonly Duration DefaultMaxAgeAtReport = Duration.FromDays(365);
+
     private static Decision OnReport(Report r, WorkflowContext ctx)
     {
         if (!ctx.Actor.IsIn(Roles.Provider) || ctx.Actor.ProviderId != r.ProviderId)
             return Decision.Forbidden("Only the provider itself can report a serious incident for that provider.");
-        if (r.OccurredAt > ctx.Now + Skew) return Decision.Invalid("occurredAt is in the future.");
-        if (r.BecameAwareAt < r.OccurredAt) return Decision.Invalid("becameAwareAt is before occurredAt: the provider cannot become aware of an incident before it happens.");
-        if (r.BecameAwareAt > ctx.Now + Skew) return Decision.Invalid("becameAwareAt is in the future.");
+        if (Rules.TimeBounds.InPlausiblePast("occurredAt", r.OccurredAt, ctx.Now, Skew, MaxAgeAtReport(ctx)) is { } when)
+            return Decision.Invalid(when, "occurredAt");
+        if (RefusePersonalData(PersonalDataInReport(r)) is { } leak) return leak;
+        if (r.BecameAwareAt < r.OccurredAt) return Decision.Invalid("becameAwareAt is before occurredAt: the provider cannot become aware of an incident before it happens.", "becameAwareAt");
+        if (r.BecameAwareAt > ctx.Now + Skew) return Decision.Invalid("becameAwareAt is in the future.", "becameAwareAt");
 
         var now = ctx.Now;
         var after = now - r.OccurredAt;
@@ -205,6 +234,8 @@ public sealed class SeriousIncident : Workflow<SeriousIncident.State, SeriousInc
         if (IsEnded(s)) return Decision.Conflict($"{ctx.Reference} is {s.Phase.ToString().ToLowerInvariant()}.");
         if (s.FullReportReceivedAt is not null) return Decision.Conflict("The full report has already been received; send status updates instead.");
         if (Blank(f.Details) || Blank(f.ActionsTaken)) return Decision.Invalid("details and actionsTaken are required.");
+        if (RefusePersonalData(PersonalData(s.Report!.ServiceUserName, ("details", f.Details), ("actionsTaken", f.ActionsTaken), ("lessonsLearned", f.LessonsLearned))) is { } leak)
+            return leak;
         var late = ctx.Now > s.FullReportDueAt;
         var d = new DecisionBuilder().Record(new FullReportReceived(f.Details.Trim(), f.ActionsTaken.Trim(), f.LessonsLearned?.Trim(), ctx.Now, late))
             .CancelTimer(FullReportReminderTimer).CancelTimer(FullReportOverdueTimer);
@@ -245,6 +276,8 @@ public sealed class SeriousIncident : Workflow<SeriousIncident.State, SeriousInc
         if (IsEnded(s)) return Decision.Conflict($"{ctx.Reference} is already {s.Phase.ToString().ToLowerInvariant()}.");
         if (e.Routes.Count == 0) return Decision.Invalid("Choose at least one route: SafeguardingEnquiry, Cqc or ContractReview.");
         if (Blank(e.Reason)) return Decision.Invalid("A reason is required to escalate an incident.");
+        // The reason goes to the escalation mailboxes (including CQC liaison) with the facts, which name the service user by id only.
+        if (RefusePersonalData(PersonalData(s.Report!.ServiceUserName, ("reason", e.Reason))) is { } leak) return leak;
         var routes = e.Routes.Distinct().ToList();
         var d = new DecisionBuilder().Record(new IncidentEscalated(routes, e.Reason.Trim()));
         var facts = Facts(s.Report!, ctx.Reference);

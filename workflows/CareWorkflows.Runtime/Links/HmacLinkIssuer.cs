@@ -17,18 +17,21 @@ public enum LinkValidation { Valid, Malformed, BadSignature, Expired }
 public sealed class HmacLinkIssuer : ILinkIssuer
 {
     private readonly byte[] _key;
-    private readonly string _baseUrl;
+    private readonly Func<string> _baseUrl;
 
-    public HmacLinkIssuer(string signingKey, string baseUrl)
+    public HmacLinkIssuer(string signingKey, string baseUrl) : this(signingKey, () => baseUrl) { }
+
+    /// <param name="baseUrl">Read when a link is issued: the public address may only be known once the server listens.</param>
+    public HmacLinkIssuer(string signingKey, Func<string> baseUrl)
     {
         if (string.IsNullOrWhiteSpace(signingKey) || signingKey.Length < 16)
             throw new ArgumentException("Links:SigningKey must be at least 16 characters.");
         _key = Encoding.UTF8.GetBytes(signingKey);
-        _baseUrl = baseUrl.TrimEnd('/');
+        _baseUrl = baseUrl;
     }
 
     public string Issue(string reference, string recipientId, string action, Instant expiresAt) =>
-        $"{_baseUrl}/l/{CreateToken(reference, recipientId, action, expiresAt)}";
+        $"{_baseUrl().TrimEnd('/')}/l/{CreateToken(reference, recipientId, action, expiresAt)}";
 
     public string CreateToken(string reference, string recipientId, string action, Instant expiresAt)
     {
