@@ -29,6 +29,7 @@ public static class DurableTaskHosting
         r.AddActivity<SendMessage>();
         r.AddActivity<Note>();
         r.AddActivity<ReadSetup>();
+        r.AddActivity<HoldForCalendar>();
     }
 
     /// <summary>Payloads (inputs, events, results, custom status) in the service's JSON: NodaTime in ISO, enums as names.</summary>
@@ -59,6 +60,7 @@ public static class DurableTaskHosting
 
         services.AddSingleton<IMessageSender, MessageSender>();
         services.AddSingleton<IWorkflowSetupSource, WorkflowSetupSource>();
+        services.AddSingleton<ICalendarAlerts, CalendarAlertsForOperators>();
         services.AddDurableTaskWorker(b =>
         {
             b.AddTasks(RegisterWorkflows);

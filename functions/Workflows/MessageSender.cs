@@ -12,8 +12,11 @@ namespace CareWorkflows.Functions.Workflows;
 /// kind, record what the provider said. A transient failure is thrown (the orchestration's retry policy tries again,
 /// with the same message id, which is the provider's idempotency key); a permanent one is returned as failed.
 /// </summary>
-public sealed class MessageSender(ChannelRouter router, HmacLinkIssuer links, IWorkflowStore log, IClock clock, ILogger<MessageSender> logger) : IMessageSender
+public sealed class MessageSender(ChannelRouter router, HmacLinkIssuer links, IWorkflowStore log, IClock clock, IConfiguration config, ILogger<MessageSender> logger) : IMessageSender
 {
+    /// <summary>Attempts before a message counts as failed (Outbox:MaxAttempts; the orchestrations' retry policy reads the same).</summary>
+    private int MaxAttempts => config.GetValue("Outbox:MaxAttempts", WorkflowScope.MessageAttempts);
+
     public async Task<MessageResult> SendAsync(MessageToSend request, CancellationToken ct)
     {
         var m = request.Message;
@@ -37,7 +40,7 @@ public sealed class MessageSender(ChannelRouter router, HmacLinkIssuer links, IW
         }
         catch (Exception e) when (e is ChannelException or HttpRequestException or TaskCanceledException or IOException)
         {
-            var attempts = await log.MarkAttemptFailedAsync(request.Id, e.Message, permanent: false, WorkflowScope.MessageAttempts, ct);
+            var attempts = await log.MarkAttemptFailedAsync(request.Id, e.Message, permanent: false, MaxAttempts, ct);
             logger.LogWarning("{Reference}: {Purpose} message to {Channel} failed (attempt {Attempt}): {Error}", request.Reference, m.Purpose, channel.Name, attempts, e.Message);
             throw new InvalidOperationException($"{channel.Name} could not take the message (attempt {attempts}): {e.Message}", e);
         }
@@ -45,7 +48,7 @@ public sealed class MessageSender(ChannelRouter router, HmacLinkIssuer links, IW
 
     private async Task<MessageResult> FailedAsync(MessageToSend request, string error, bool permanent, CancellationToken ct)
     {
-        await log.MarkAttemptFailedAsync(request.Id, error, permanent, WorkflowScope.MessageAttempts, ct);
+        await log.MarkAttemptFailedAsync(request.Id, error, permanent, MaxAttempts, ct);
         logger.LogWarning("{Reference}: {Purpose} message refused for good: {Error}", request.Reference, request.Message.Purpose, error);
         return new MessageResult(request.Id, request.Message.Purpose, request.Message.To, false, null, null, error);
     }
@@ -69,7 +72,31 @@ public sealed class MessageSender(ChannelRouter router, HmacLinkIssuer links, IW
 }
 
 /// <summary>The setup orchestrations start with: the service's policy settings, contacts and the calendar in use now.</summary>
-public sealed class WorkflowSetupSource(RuntimeEnvironment environment) : IWorkflowSetupSource
+public sealed class WorkflowSetupSource(RuntimeEnvironment environment, IDocumentStore documents, IConfiguration config) : IWorkflowSetupSource
 {
-    public WorkflowSetup Current => WorkflowSetup.From(environment.Policy, environment.Contacts, environment.Calendar);
+    public WorkflowSetup Current => WorkflowSetup.From(Policy(), environment.Contacts, environment.Calendar);
+
+    public async Task<WorkflowSetup> ReadAsync(CancellationToken ct)
+    {
+        await environment.RefreshCalendarAsync(documents, ct);
+        return Current;
+    }
+
+    /// <summary>The policy settings, with the message retry settings (Outbox:*) the orchestrations' sends use.</summary>
+    private PolicySettings Policy()
+    {
+        var values = new Dictionary<string, string>(environment.Policy.Values);
+        foreach (var key in new[] { "MaxAttempts", "BaseDelaySeconds", "MaxDelaySeconds" })
+            if (config[$"Outbox:{key}"] is { Length: > 0 } v) values[$"Outbox:{key}"] = v;
+        return new PolicySettings(values);
+    }
+}
+
+/// <summary>Held deadlines go on the list operators see (GET /api/calendar/bank-holidays, the operations page).</summary>
+public sealed class CalendarAlertsForOperators(RuntimeEnvironment environment, IClock clock) : ICalendarAlerts
+{
+    public void Held(string reference, string deadline, NodaTime.LocalDate date) =>
+        environment.CalendarAlerts.TimerHeld(reference, deadline, date.ToString("yyyy-MM-dd", null), clock.GetCurrentInstant());
+
+    public void Released(string reference, string deadline) => environment.CalendarAlerts.TimerReleased(reference, deadline);
 }

@@ -63,8 +63,11 @@ public static class D2ATestKit
         (await app.InstanceAsync(reference)).GetProperty("status").GetString()!;
 
     /// <summary>Every stored outbox message (any status), with HTML bodies.</summary>
-    public static async Task<IReadOnlyList<OutboxMessage>> MessagesAsync(CareWorkflowsApp app, string? reference = null) =>
-        await app.Services.GetRequiredService<IWorkflowStore>().GetMessagesAsync(reference: reference, limit: 5000);
+    public static async Task<IReadOnlyList<OutboxMessage>> MessagesAsync(CareWorkflowsApp app, string? reference = null)
+    {
+        await app.SettleAsync(); // orchestrations send in the background: let them finish what is due
+        return await app.Services.GetRequiredService<IWorkflowStore>().GetMessagesAsync(reference: reference, limit: 5000);
+    }
 
     public static async Task<List<string>> TimelineAsync(CareWorkflowsApp app, string reference) =>
         (await app.InstanceAsync(reference)).GetProperty("timeline").EnumerateArray().Select(e => e.GetProperty("type").GetString()!).ToList();

@@ -89,6 +89,7 @@ public sealed class CareWorkflowsApp : WebApplicationFactory<Program>
         var q = new List<string>();
         if (reference is not null) q.Add("reference=" + Uri.EscapeDataString(reference));
         if (to is not null) q.Add("to=" + Uri.EscapeDataString(to));
+        await SettleAsync(); // orchestrations send in the background: let them finish what is due
         return (await As(Roles.Admin).GetFromJsonAsync<List<DevMessageDto>>("/api/dev/outbox" + (q.Count > 0 ? "?" + string.Join("&", q) : ""), Json))!;
     }
 

@@ -55,9 +55,10 @@ public sealed class LinkAndErrorPagesTests
     {
         await using var app = new CareWorkflowsApp();
         var raised = await app.As(Roles.QualityAssurance).PostAsJsonAsync("/api/quality-concerns",
-            new { providerId = "east-kestrel", providerName = "Kestrel", providerEmail = "quality@east-kestrel.example.org", concern = "Late calls." }, Ct);
+            new { providerId = "east-kestrel", concern = "Late calls." }, Ct);
         var reference = (await raised.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("reference").GetString()!;
-        var token = await D2ATestKit.LinkTokenAsync(app, reference, "quality@east-kestrel.example.org", (await D2ATestKit.MessagesAsync(app, reference)).First(m => m.Links.Count > 0).Purpose);
+        var request = (await D2ATestKit.MessagesAsync(app, reference)).First(m => m.Links.Count > 0);
+        var token = await D2ATestKit.LinkTokenAsync(app, reference, request.To, request.Purpose);
         var html = await app.Anonymous().GetStringAsync($"/l/{token}", Ct);
         Assert.Contains("id=\"actions-hint\"", html);
         Assert.Contains("aria-describedby=\"actions-hint\"", PageHtml.Tag(html, "actions"));

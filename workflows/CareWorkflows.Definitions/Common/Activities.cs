@@ -1,5 +1,6 @@
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
+using NodaTime;
 
 namespace CareWorkflows.Definitions;
 
@@ -17,7 +18,20 @@ public interface IMessageSender
 public interface IWorkflowSetupSource
 {
     WorkflowSetup Current { get; }
+
+    /// <summary>The setup after looking for newer data (bank holidays an operator loaded on any node).</summary>
+    Task<WorkflowSetup> ReadAsync(CancellationToken ct);
 }
+
+/// <summary>What operators see when a deadline waits for bank-holiday data the service does not have (and when it no longer does).</summary>
+public interface ICalendarAlerts
+{
+    void Held(string reference, string deadline, LocalDate date);
+    void Released(string reference, string deadline);
+}
+
+/// <summary>A deadline held for want of calendar data (<see cref="Date"/> set), or released (null).</summary>
+public sealed record CalendarHold(string Reference, string Deadline, LocalDate? Date);
 
 /// <summary>A message leaves a workflow: email or SMS, with retries (see <see cref="WorkflowScope.MessageRetry"/>).</summary>
 [DurableTask(WorkflowScope.SendMessageActivity)]
@@ -41,5 +55,21 @@ public sealed class Note(ILogger<Note> logger) : TaskActivity<TimelineNote, bool
 [DurableTask(WorkflowScope.ReadSetupActivity)]
 public sealed class ReadSetup(IWorkflowSetupSource setup) : TaskActivity<string, WorkflowSetup>
 {
-    public override Task<WorkflowSetup> RunAsync(TaskActivityContext context, string reference) => Task.FromResult(setup.Current);
+    public override Task<WorkflowSetup> RunAsync(TaskActivityContext context, string reference) => setup.ReadAsync(CancellationToken.None);
+}
+
+/// <summary>Tells operators a deadline is held for want of calendar data, or released.</summary>
+[DurableTask(WorkflowScope.CalendarHoldActivity)]
+public sealed class HoldForCalendar(ICalendarAlerts alerts, ILogger<HoldForCalendar> logger) : TaskActivity<CalendarHold, bool>
+{
+    public override Task<bool> RunAsync(TaskActivityContext context, CalendarHold input)
+    {
+        if (input.Date is { } date)
+        {
+            alerts.Held(input.Reference, input.Deadline, date);
+            logger.LogCritical("{Reference}: deadline {Deadline} needs {Date}, beyond the bank-holiday data. Load a newer GOV.UK file.", input.Reference, input.Deadline, date);
+        }
+        else alerts.Released(input.Reference, input.Deadline);
+        return Task.FromResult(true);
+    }
 }

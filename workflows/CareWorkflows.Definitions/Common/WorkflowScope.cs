@@ -95,8 +95,14 @@ public sealed class WorkflowScope(TaskOrchestrationContext context, string type,
     /// <summary>How many times a message is tried before it counts as undelivered.</summary>
     public const int MessageAttempts = 5;
 
-    /// <summary>Retries of a message send: transient failures (5xx, timeouts) back off 5 s, 10 s, 20 s…; a permanent one comes back at once.</summary>
-    public TaskOptions MessageRetry { get; set; } = new(new TaskRetryOptions(new RetryPolicy(MessageAttempts, TimeSpan.FromSeconds(5), 2.0, TimeSpan.FromMinutes(15))));
+    /// <summary>
+    /// Retries of a message send (Outbox:MaxAttempts, BaseDelaySeconds, MaxDelaySeconds; default 5 tries, 5 s doubling
+    /// to 15 min): transient failures back off; a permanent one comes back at once.
+    /// </summary>
+    public TaskOptions MessageRetry => new(new TaskRetryOptions(new RetryPolicy(
+        Math.Max(1, Policy.Int("Outbox:MaxAttempts", MessageAttempts)),
+        TimeSpan.FromSeconds(Policy.Decimal("Outbox:BaseDelaySeconds", 5) is var b and > 0 ? (double)b : 5), 2.0,
+        TimeSpan.FromSeconds(Policy.Decimal("Outbox:MaxDelaySeconds", 900) is var m and > 0 ? (double)m : 900))));
 
     public Deadline Deadline(string name, Instant at) => new(name, at);
 
@@ -234,5 +240,35 @@ public sealed class WorkflowScope(TaskOrchestrationContext context, string type,
         _calendar = null;
     }
 
-    public const string ReadSetupActivity = "ReadSetup";
+    public const string ReadSetupActivity = "ReadSetup", CalendarHoldActivity = "HoldForCalendar";
+
+    /// <summary>How long a deadline held for calendar data waits before looking for newer data again.</summary>
+    public static readonly Duration CalendarRetry = Duration.FromMinutes(5);
+
+    /// <summary>
+    /// Works out a date from the working-day calendar. Beyond the loaded bank-holiday data it never guesses: operators
+    /// are told the deadline is held (and the timeline says so), and it looks again for newer data every few minutes
+    /// (an operator may load a newer GOV.UK file on any node) until the date can be worked out.
+    /// </summary>
+    public async Task<T> WithCalendarAsync<T>(string deadline, Func<WorkingCalendar, T> compute)
+    {
+        var held = false;
+        while (true)
+        {
+            try
+            {
+                var result = compute(Calendar);
+                if (held) await context.CallActivityAsync(CalendarHoldActivity, new CalendarHold(Reference, deadline, null));
+                return result;
+            }
+            catch (CalendarOutOfRangeException e)
+            {
+                if (!held) Note($"The {deadline} date needs {e.Date:yyyy-MM-dd}, beyond the bank-holiday data: held until newer data is loaded.", "CalendarDataMissing");
+                held = true;
+                await context.CallActivityAsync(CalendarHoldActivity, new CalendarHold(Reference, deadline, e.Date));
+                await context.CreateTimer((Now + CalendarRetry).ToDateTimeUtc(), CancellationToken.None);
+                await RefreshSetupAsync();
+            }
+        }
+    }
 }

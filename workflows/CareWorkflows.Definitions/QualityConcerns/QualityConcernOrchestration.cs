@@ -48,7 +48,7 @@ public sealed class QualityConcernOrchestration : TaskOrchestrator<WorkflowStart
                     s = s with { Escalation = Math.Max(s.Escalation, 1) };
                     flow.Note($"The {s.What} was due by {WorkflowContext.Local(s.DueAt)} and has not come: the contract compliance manager ({compliance}) is told.", "ResponseOverdue");
                     flow.Send(M.OverdueToCompliance(reference, s, compliance), M.OverdueToProvider(reference, s, LinkExpiry(s.DueAt, flow.Policy)));
-                    qaLead = flow.Deadline(QaLeadDeadline, await QaLeadAtAsync(flow, s));
+                    qaLead = flow.Deadline(QaLeadDeadline, await flow.WithCalendarAsync(QaLeadDeadline, calendar => QaLeadAt(s.DueDate, calendar, flow.Policy)));
                     break;
 
                 case DeadlineReached { Deadline.Name: QaLeadDeadline }:
@@ -166,22 +166,4 @@ public sealed class QualityConcernOrchestration : TaskOrchestrator<WorkflowStart
     }
 
     private static string Who(Received input) => $"{input.Actor.DisplayName ?? input.Actor.Id} ({input.Actor.Role})";
-
-    /// <summary>
-    /// When the QA lead hears of an overdue answer. Beyond the loaded bank-holiday data it never guesses: it asks for the
-    /// current data once a day (an operator may have loaded a newer file), recording the wait on the timeline.
-    /// </summary>
-    private static async Task<Instant> QaLeadAtAsync(WorkflowScope flow, State s)
-    {
-        while (true)
-        {
-            try { return QualityConcernRules.QaLeadAt(s.DueDate, flow.Calendar, flow.Policy); }
-            catch (CalendarOutOfRangeException e)
-            {
-                flow.Note($"The QA lead's escalation date is beyond the bank-holiday data ({e.Message}); waiting for newer data.", "CalendarDataMissing");
-                await flow.Context.CreateTimer(flow.Now.Plus(Duration.FromDays(1)).ToDateTimeUtc(), CancellationToken.None);
-                await flow.RefreshSetupAsync();
-            }
-        }
-    }
 }
