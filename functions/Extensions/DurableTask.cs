@@ -30,6 +30,7 @@ public static class DurableTaskHosting
         r.AddActivity<Note>();
         r.AddActivity<ReadSetup>();
         r.AddActivity<HoldForCalendar>();
+        r.AddActivity<PublishIntegrationEvent>();
     }
 
     /// <summary>Payloads (inputs, events, results, custom status) in the service's JSON: NodaTime in ISO, enums as names.</summary>
@@ -61,6 +62,7 @@ public static class DurableTaskHosting
         services.AddSingleton<IMessageSender, MessageSender>();
         services.AddSingleton<IWorkflowSetupSource, WorkflowSetupSource>();
         services.AddSingleton<ICalendarAlerts, CalendarAlertsForOperators>();
+        services.AddSingleton<IIntegrationPublisher, IntegrationPublisher>();
         services.AddDurableTaskWorker(b =>
         {
             b.AddTasks(RegisterWorkflows);

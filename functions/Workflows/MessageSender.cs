@@ -100,3 +100,10 @@ public sealed class CalendarAlertsForOperators(RuntimeEnvironment environment, I
 
     public void Released(string reference, string deadline) => environment.CalendarAlerts.TimerReleased(reference, deadline);
 }
+
+/// <summary>Integration facts from orchestrations, published as the service's integration events.</summary>
+public sealed class IntegrationPublisher(Runtime.Integration.IIntegrationEvents events) : IIntegrationPublisher
+{
+    public Task PublishAsync(IntegrationFact fact, CancellationToken ct) =>
+        events.PublishAsync(Runtime.Integration.IntegrationEvent.Of(fact.Name, fact.Reference, fact.Outcome, fact.OccurredAt, fact.Occurrence, fact.Times), ct);
+}

@@ -73,3 +73,26 @@ public sealed class HoldForCalendar(ICalendarAlerts alerts, ILogger<HoldForCalen
         return Task.FromResult(true);
     }
 }
+
+/// <summary>
+/// A fact for other council systems (integration events): its name (e.g. "concern.overdue"), an outcome code and times.
+/// No personal data by construction; the edges add the reference and publish it with a stable idempotency key
+/// (reference, name, occurrence).
+/// </summary>
+public sealed record IntegrationFact(string Reference, string Name, string Outcome, Instant OccurredAt, int Occurrence = 1, IReadOnlyDictionary<string, Instant>? Times = null);
+
+/// <summary>Publishes integration facts (Service Bus in Azure; nowhere when no connection is set).</summary>
+public interface IIntegrationPublisher
+{
+    Task PublishAsync(IntegrationFact fact, CancellationToken ct);
+}
+
+[DurableTask(WorkflowScope.PublishActivity)]
+public sealed class PublishIntegrationEvent(IIntegrationPublisher publisher) : TaskActivity<IntegrationFact, bool>
+{
+    public override async Task<bool> RunAsync(TaskActivityContext context, IntegrationFact input)
+    {
+        await publisher.PublishAsync(input, CancellationToken.None);
+        return true;
+    }
+}

@@ -240,7 +240,14 @@ public sealed class WorkflowScope(TaskOrchestrationContext context, string type,
         _calendar = null;
     }
 
-    public const string ReadSetupActivity = "ReadSetup", CalendarHoldActivity = "HoldForCalendar";
+    public const string ReadSetupActivity = "ReadSetup", CalendarHoldActivity = "HoldForCalendar", PublishActivity = "PublishIntegrationEvent";
+
+    /// <summary>
+    /// Publishes an integration fact (e.g. "concern.overdue") in the background, retried like a message; its idempotency
+    /// key (reference, name, occurrence) makes the repeats of one publication one message for consumers.
+    /// </summary>
+    public void Publish(string name, string outcome, int occurrence = 1, IReadOnlyDictionary<string, Instant>? times = null) =>
+        _background.Add((context.CallActivityAsync(PublishActivity, new IntegrationFact(Reference, name, outcome, Now, occurrence, times), MessageRetry), null));
 
     /// <summary>How long a deadline held for calendar data waits before looking for newer data again.</summary>
     public static readonly Duration CalendarRetry = Duration.FromMinutes(5);

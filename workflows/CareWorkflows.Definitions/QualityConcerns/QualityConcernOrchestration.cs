@@ -26,6 +26,7 @@ public sealed class QualityConcernOrchestration : TaskOrchestrator<WorkflowStart
         var days = ResponseDays(start.Body, flow.Policy);
         var s = Raised(start.Body, flow.Now, days, Due(flow.Now, days, flow.Calendar));
         Deadline? reminder = null, overdue = null, qaLead = null;
+        var overdueCount = 0;
         Schedule();
         flow.Answer(start.InputId, 201, "Raised", result: new { s.DueAt });
         Publish();
@@ -48,6 +49,7 @@ public sealed class QualityConcernOrchestration : TaskOrchestrator<WorkflowStart
                     s = s with { Escalation = Math.Max(s.Escalation, 1) };
                     flow.Note($"The {s.What} was due by {WorkflowContext.Local(s.DueAt)} and has not come: the contract compliance manager ({compliance}) is told.", "ResponseOverdue");
                     flow.Send(M.OverdueToCompliance(reference, s, compliance), M.OverdueToProvider(reference, s, LinkExpiry(s.DueAt, flow.Policy)));
+                    flow.Publish("concern.overdue", "Overdue", ++overdueCount, new Dictionary<string, Instant> { ["dueAt"] = s.DueAt });
                     qaLead = flow.Deadline(QaLeadDeadline, await flow.WithCalendarAsync(QaLeadDeadline, calendar => QaLeadAt(s.DueDate, calendar, flow.Policy)));
                     break;
 

@@ -55,6 +55,10 @@ public sealed record IntegrationEvent
     /// </summary>
     public string IdempotencyKey { get; }
 
+    /// <summary>Any event by name (the orchestrations' facts); the named factories below keep the usual ones in one place.</summary>
+    public static IntegrationEvent Of(string name, string reference, string outcome, Instant at, int occurrence, IReadOnlyDictionary<string, Instant>? times) =>
+        new(name, reference, outcome, at, occurrence, times);
+
     public static IntegrationEvent ReferralAwarded(string reference, Instant awardedAt, Instant firstCallAt, int occurrence = 1) =>
         new(IntegrationEventNames.ReferralAwarded, reference, "Awarded", awardedAt, occurrence, new Dictionary<string, Instant> { ["firstCallAt"] = firstCallAt });
 
