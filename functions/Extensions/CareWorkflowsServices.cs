@@ -170,21 +170,27 @@ public static class CareWorkflowsServices
                 services.AddSingleton(sp => (ITrustedAssessorDirectory)sp.GetRequiredService<IWorkflowStore>());
                 break;
             case "Tables":
-                var service = config.GetConnectionString("Tables") is { Length: > 0 } connection ? new TableServiceClient(connection)
-                    : config["Storage:TableServiceUri"] is { Length: > 0 } uri ? new TableServiceClient(new Uri(uri), new DefaultAzureCredential())
-                    : throw new InvalidOperationException("Storage:ServiceData=Tables needs ConnectionStrings:Tables or Storage:TableServiceUri (managed identity; see docs/deployment.md).");
-                services.AddSingleton(new ServiceTables(service, config["Storage:TablePrefix"] ?? ServiceTables.DefaultPrefix));
-                services.AddSingleton<IDocumentStore, TableDocumentStore>();
-                // WorkflowRuntime still writes its own commands' keys inside its database commit (read them through
-                // runtime.Store); this store holds the keys of everything else, as the orchestrations will.
-                services.AddSingleton<IIdempotencyStore, TableIdempotencyStore>();
-                services.AddSingleton<IInboundStore, TableInboundStore>();
-                services.AddSingleton<IProviderDirectory, TableProviderDirectory>();
-                services.AddSingleton<ITrustedAssessorDirectory, TableTrustedAssessorDirectory>();
+                AddTableServiceData(services, config);
                 break;
             default:
                 throw new InvalidOperationException($"Storage:ServiceData must be Database or Tables, not '{mode}'.");
         }
+    }
+
+    // Its own method, so the Azure SDK assemblies load only when Table storage is chosen (start-up time).
+    private static void AddTableServiceData(IServiceCollection services, IConfiguration config)
+    {
+        var service = config.GetConnectionString("Tables") is { Length: > 0 } connection ? new TableServiceClient(connection)
+            : config["Storage:TableServiceUri"] is { Length: > 0 } uri ? new TableServiceClient(new Uri(uri), new DefaultAzureCredential())
+            : throw new InvalidOperationException("Storage:ServiceData=Tables needs ConnectionStrings:Tables or Storage:TableServiceUri (managed identity; see docs/deployment.md).");
+        services.AddSingleton(new ServiceTables(service, config["Storage:TablePrefix"] ?? ServiceTables.DefaultPrefix));
+        services.AddSingleton<IDocumentStore, TableDocumentStore>();
+        // WorkflowRuntime still writes its own commands' keys inside its database commit (read them through
+        // runtime.Store); this store holds the keys of everything else, as the orchestrations will.
+        services.AddSingleton<IIdempotencyStore, TableIdempotencyStore>();
+        services.AddSingleton<IInboundStore, TableInboundStore>();
+        services.AddSingleton<IProviderDirectory, TableProviderDirectory>();
+        services.AddSingleton<ITrustedAssessorDirectory, TableTrustedAssessorDirectory>();
     }
 
     /// <summary>

@@ -20,25 +20,25 @@ public static class ServiceBusRegistration
     public static IServiceCollection AddCareWorkflowsServiceBus(this IServiceCollection services, IConfiguration config)
     {
         services.AddSingleton<ReferralQueueHandler>(); // also the custom-handler invocation's
-        if (Client(config) is not { } client)
+        var section = config.GetSection(ConnectionSetting);
+        if (string.IsNullOrEmpty(section.Value) && string.IsNullOrEmpty(section["fullyQualifiedNamespace"]))
         {
             services.AddSingleton<IIntegrationEvents, NoIntegrationEvents>();
             return services;
         }
-        services.AddSingleton(client);
+        AddServiceBusClient(services, config, section);
+        return services;
+    }
+
+    // Its own method, so the Service Bus and identity assemblies load only when a connection is set (start-up time).
+    private static void AddServiceBusClient(IServiceCollection services, IConfiguration config, IConfigurationSection section)
+    {
+        services.AddSingleton(section.Value is { Length: > 0 } connectionString ? new ServiceBusClient(connectionString)
+            : new ServiceBusClient(section["fullyQualifiedNamespace"], new DefaultAzureCredential()));
         var topic = config["ServiceBus:IntegrationEventsTopic"] ?? ServiceBusIntegrationEvents.DefaultTopic;
         services.AddSingleton<IIntegrationEvents>(sp => new ServiceBusIntegrationEvents(sp.GetRequiredService<ServiceBusClient>().CreateSender(topic)));
         // Under Azure Functions the host's trigger receives the queue; elsewhere this app does (ServiceBus:ReferralIntake=false turns it off).
         if (!FunctionsHosting.IsHostedByFunctions(config) && config.GetValue("ServiceBus:ReferralIntake", true))
             services.AddHostedService<ReferralQueueReceiver>();
-        return services;
-    }
-
-    private static ServiceBusClient? Client(IConfiguration config)
-    {
-        var section = config.GetSection(ConnectionSetting);
-        if (section.Value is { Length: > 0 } connectionString) return new ServiceBusClient(connectionString);
-        if (section["fullyQualifiedNamespace"] is { Length: > 0 } ns) return new ServiceBusClient(ns, new DefaultAzureCredential());
-        return null;
     }
 }

@@ -93,6 +93,11 @@ public sealed partial class FunctionMetadataTests
         Assert.Contains(endpoints, e => e.StartsWith("/api/"));
     }
 
+    /// <summary>
+    /// infra/ now targets the isolated worker with Durable Functions (issue 15): the Service Bus trigger's settings are
+    /// still set there; the RuntimeTimer schedule and the custom-handler worker runtime are not (Durable timers replace
+    /// the timer function).
+    /// </summary>
     [Fact]
     public void Every_setting_the_function_json_files_name_is_set_by_the_bicep_app_settings()
     {
@@ -105,9 +110,11 @@ public sealed partial class FunctionMetadataTests
                     foreach (Match m in SettingReference().Matches(p.Value.GetString()!)) named.Add(m.Groups[1].Value);
                 if (b.TryGetProperty("connection", out var c)) named.Add(c.GetString() + "__fullyQualifiedNamespace"); // managed identity
             }
+        Assert.Contains("RuntimeTimerSchedule", named);
+        named.Remove("RuntimeTimerSchedule");
         Assert.NotEmpty(named);
         Assert.All(named, s => Assert.Contains(s, bicep));
-        Assert.Contains("FUNCTIONS_WORKER_RUNTIME", bicep);
+        Assert.DoesNotContain("RuntimeTimerSchedule", bicep);
     }
 
     [GeneratedRegex("%([A-Za-z0-9_]+)%")]
