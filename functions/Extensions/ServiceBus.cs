@@ -18,7 +18,7 @@ public static class ServiceBusRegistration
 
     public static IServiceCollection AddCareWorkflowsServiceBus(this IServiceCollection services, IConfiguration config)
     {
-        services.AddSingleton<ReferralQueueHandler>(); // also the custom-handler invocation's
+        services.AddSingleton<ReferralQueueHandler>(); // every receiver's one handler
         var section = config.GetSection(ConnectionSetting);
         if (string.IsNullOrEmpty(section.Value) && string.IsNullOrEmpty(section["fullyQualifiedNamespace"]))
         {

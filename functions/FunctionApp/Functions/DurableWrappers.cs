@@ -14,9 +14,12 @@ public static class Orchestration
         // The input was written by WorkflowClient through the client's DataConverter; the Functions worker's (the same
         // JSON, FunctionsSetup) reads it back.
         var input = context.GetInput<TInput>()
-            ?? throw new InvalidOperationException($"Orchestration {context.InstanceId} has no {typeof(TInput).Name} input.");
+            ?? throw new InvalidOperationException($"Orchestration {context.InstanceId} has no {Name(typeof(TInput))} input.");
         return new TOrchestrator().RunAsync(context, input);
     }
+
+    private static string Name(Type t) =>
+        t.IsGenericType ? $"{t.Name[..t.Name.IndexOf('`')]}<{string.Join(", ", t.GetGenericArguments().Select(Name))}>" : t.Name;
 }
 
 /// <summary>

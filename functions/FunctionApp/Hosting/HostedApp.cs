@@ -19,19 +19,23 @@ namespace CareWorkflows.FunctionApp.Hosting;
 public sealed class HostedApp : IAsyncDisposable
 {
     private readonly WebApplication? _app;
-    private readonly FunctionsServer? _server;
 
     /// <summary>The app's services (activities and timers take theirs from here).</summary>
     public IServiceProvider Services { get; }
 
-    private HostedApp(WebApplication app, FunctionsServer server) : this(app.Services)
+    private HostedApp(WebApplication app, FunctionsServer server) : this(app.Services, server.ServeAsync)
     {
         _app = app;
-        _server = server;
     }
 
-    /// <summary>Services only, no pipeline (unit tests of the wrappers).</summary>
-    internal HostedApp(IServiceProvider services) => Services = services;
+    private readonly Func<HttpContext, Task>? _serve;
+
+    /// <summary>Services and, optionally, a stand-in pipeline (unit tests of the wrappers).</summary>
+    internal HostedApp(IServiceProvider services, Func<HttpContext, Task>? serve = null)
+    {
+        Services = services;
+        _serve = serve;
+    }
 
     /// <param name="configure">Runs before the app's own registration (tests add settings here).</param>
     /// <param name="contentRoot">Where appsettings.json and wwwroot are: the app's folder (default).</param>
@@ -58,7 +62,7 @@ public sealed class HostedApp : IAsyncDisposable
 
     /// <summary>Serves one request the Functions host forwarded to an HTTP trigger: the app writes the response.</summary>
     public Task ServeAsync(HttpContext http) =>
-        (_server ?? throw new InvalidOperationException("This app was made without its pipeline.")).ServeAsync(http);
+        (_serve ?? throw new InvalidOperationException("This app was made without its pipeline.")).Invoke(http);
 
     public async ValueTask DisposeAsync()
     {
@@ -103,7 +107,13 @@ public sealed class HostedApp : IAsyncDisposable
                     if (!OwnedByTheWorker.Contains(type)) features[type] = feature;
                 var context = application.CreateContext(features);
                 Exception? error = null;
-                try { await application.ProcessRequestAsync(context); }
+                try
+                {
+                    await application.ProcessRequestAsync(context);
+                    // As Kestrel does before it lets go of a request: start the response (its OnStarting callbacks, e.g.
+                    // the security headers, read this request's context, which is disposed below).
+                    if (!outer.Response.HasStarted) await outer.Response.StartAsync();
+                }
                 catch (Exception e) { error = e; throw; }
                 finally { application.DisposeContext(context, error); }
             };
