@@ -60,6 +60,7 @@ public sealed class SeriousIncidentOrchestration : TaskOrchestrator<WorkflowStar
         }
         flow.Send(M.Acknowledgement(reference, s));
         await ScheduleUpdateAsync(missed: null);
+        Publish();
 
         // 2. Until the council closes or escalates it: the full report against its deadline, then status updates.
         while (!s.Ended)
