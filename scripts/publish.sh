@@ -20,4 +20,4 @@ for required in host.json functions.metadata worker.config.json extensions.json;
   [ -f "$out/$required" ] || { echo "publish: $required missing from $out" >&2; exit 1; }
 done
 (cd "$out" && zip -q -r -X ../functionapp.zip .)
-echo "Deployable folder: $out ($(grep -c '"name"' "$out/functions.metadata") functions)"
+echo "Deployable folder: $out ($(grep -c '"scriptFile"' "$out/functions.metadata") functions)"
