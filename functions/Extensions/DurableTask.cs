@@ -26,6 +26,9 @@ public static class DurableTaskHosting
     public static void RegisterWorkflows(DurableTaskRegistry r)
     {
         r.AddOrchestrator<QualityConcernOrchestration>();
+        r.AddOrchestrator<Definitions.Visits.VisitAlertOrchestration>();
+        r.AddOrchestrator<Definitions.Visits.NoReplyOrchestration>();
+        r.AddActivity<Definitions.Visits.StartNoReply>();
         r.AddActivity<SendMessage>();
         r.AddActivity<Note>();
         r.AddActivity<ReadSetup>();
@@ -63,6 +66,7 @@ public static class DurableTaskHosting
         services.AddSingleton<IWorkflowSetupSource, WorkflowSetupSource>();
         services.AddSingleton<ICalendarAlerts, CalendarAlertsForOperators>();
         services.AddSingleton<IIntegrationPublisher, IntegrationPublisher>();
+        services.AddSingleton<Definitions.Visits.INoReplyStarter, Visits.NoReplyStarter>();
         services.AddDurableTaskWorker(b =>
         {
             b.AddTasks(RegisterWorkflows);

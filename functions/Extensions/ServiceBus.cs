@@ -40,5 +40,7 @@ public static class ServiceBusRegistration
         // Under Azure Functions the host's trigger receives the queue; elsewhere this app does (ServiceBus:ReferralIntake=false turns it off).
         if (!FunctionsHosting.IsHostedByFunctions(config) && config.GetValue("ServiceBus:ReferralIntake", true))
             services.AddHostedService<ReferralQueueReceiver>();
+        if (!FunctionsHosting.IsHostedByFunctions(config) && config.GetValue("ServiceBus:VisitAlertIntake", true))
+            services.AddHostedService<Visits.VisitAlertQueueReceiver>();
     }
 }

@@ -12,6 +12,7 @@ public static class Workflows
         services.AddD2AReferrals();
         services.AddTrustedAssessorAdjustments();
         services.AddSingleton<IWorkflowDefinition, SeriousIncident>();
+        CareWorkflows.Functions.Visits.VisitsRegistration.AddVisits(services);
         return services;
     }
 
@@ -21,6 +22,8 @@ public static class Workflows
         app.MapTrustedAssessorAdjustmentsApi();
         app.MapIncidentsApi();
         app.MapQualityConcernsApi();
+        app.MapVisitAlertsApi();
+        app.MapNoRepliesApi();
         return app;
     }
 }
