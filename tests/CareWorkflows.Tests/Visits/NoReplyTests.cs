@@ -17,7 +17,7 @@ public sealed class NoReplyTests
     }
 
     private static async Task<string> ToldAsync(CareWorkflowsApp app, string reference) =>
-        Assert.Single(await app.SentAsync(reference), m => m.Purpose == "no-reply" && m.Channel == "Email").To;
+        Assert.Single(await app.SentAsync(reference), m => m.Purpose == "no-reply" && m.Channel == "email").To;
 
     [Fact]
     public async Task The_council_contact_follows_working_hours_the_17_00_to_17_30_slot_bank_holidays_and_the_clock_change()
@@ -84,7 +84,7 @@ public sealed class NoReplyTests
         Assert.True(name.Body.GetProperty("errors").TryGetProperty("personId", out _), name.ToString());
         var time = await desk.PostJsonAsync("/api/no-replies", new { visitId = "V-1", personId = "LBB-1", at = "half past" });
         Assert.True(time.Body.GetProperty("errors").TryGetProperty("at", out _), time.ToString());
-        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await desk.PostJsonAsync("/api/no-replies", new { visitId = "V-1", personId = "LBB-1", at = "11:30" })).Status); // future
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await desk.PostJsonAsync("/api/no-replies", new { visitId = "V-1", personId = "LBB-1", at = "2026-11-24T11:30:00Z" })).Status); // future
         Assert.Equal(HttpStatusCode.UnprocessableEntity, (await desk.PostJsonAsync("/api/no-replies", new { visitId = "V-1", personId = "LBB-1", providerId = "west-wren" })).Status);
         Assert.Equal(HttpStatusCode.Forbidden, (await app.As(Roles.CareManager).PostJsonAsync("/api/no-replies", new { visitId = "V-1", personId = "LBB-1" })).Status);
         Assert.Equal(HttpStatusCode.BadRequest, (await desk.PostRawAsync("/api/no-replies", "{\"visitId\": ")).Status);

@@ -58,7 +58,7 @@ public sealed class VisitRulesTests
 
     [Property(MaxTest = 2000)]
     public Property Every_instant_routes_as_the_rule_says_in_UK_time() =>
-        Prop.ForAll(Gen.Choose(0, 3 * 366 * 24 * 60).ToArbitrary(), minutes =>
+        Prop.ForAll(Gen.Choose(0, 1096 * 24 * 60 - 1).ToArbitrary(), minutes => // 2026 to 2028, the shipped data
         {
             var at = Instant.FromUtc(2026, 1, 1, 0, 0) + Duration.FromMinutes(minutes);
             var local = at.InZone(WorkingCalendar.London);
