@@ -1,4 +1,5 @@
 using CareWorkflows.Definitions;
+using CareWorkflows.Definitions.Incidents;
 using CareWorkflows.Definitions.QualityConcerns;
 using CareWorkflows.Functions.Workflows;
 using CareWorkflows.Runtime.Engine;
@@ -26,6 +27,7 @@ public static class DurableTaskHosting
     public static void RegisterWorkflows(DurableTaskRegistry r)
     {
         r.AddOrchestrator<QualityConcernOrchestration>();
+        r.AddOrchestrator<SeriousIncidentOrchestration>();
         r.AddOrchestrator<Definitions.Visits.VisitAlertOrchestration>();
         r.AddOrchestrator<Definitions.Visits.NoReplyOrchestration>();
         r.AddActivity<Definitions.Visits.StartNoReply>();

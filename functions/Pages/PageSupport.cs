@@ -234,7 +234,7 @@ public static class ProviderScope
                 if (d.Referral?.PreviousProvider is { } prev) ids.Add(prev.Id);
                 break;
             case Definitions.QualityConcerns.QualityConcern.State q: ids.Add(q.ProviderId); break;
-            case SeriousIncident.State s when s.Report?.ProviderId is { } p: ids.Add(p); break;
+            case Definitions.Incidents.SeriousIncident.State s: ids.Add(s.Report.ProviderId); break;
             case TrustedAssessorAdjustment.State t: ids.Add(t.ProviderId); break;
             case Definitions.Visits.VisitAlert.State v: ids.Add(v.ProviderId); break;
             case Definitions.Visits.NoReply.State n: ids.Add(n.ProviderId); break;

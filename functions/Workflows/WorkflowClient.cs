@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CareWorkflows.Definitions;
+using CareWorkflows.Definitions.Incidents;
 using CareWorkflows.Definitions.QualityConcerns;
 using CareWorkflows.Definitions.Visits;
 using CareWorkflows.Runtime.Engine;
@@ -30,6 +31,7 @@ public sealed class WorkflowClient(DurableTaskClient client, WorkflowRuntime leg
     public static readonly IReadOnlyDictionary<string, OrchestratedType> Orchestrated = new Dictionary<string, OrchestratedType>
     {
         [QualityConcern.Type] = new(QualityConcern.Type, QualityConcern.Orchestration, QualityConcern.Version, typeof(QualityConcern.State), QualityConcernRules.ParseReply),
+        [SeriousIncident.Type] = new(SeriousIncident.Type, SeriousIncident.Orchestration, SeriousIncident.Version, typeof(SeriousIncident.State), SeriousIncidentRules.ParseReply),
         [VisitAlert.Type] = new(VisitAlert.Type, VisitAlert.Orchestration, VisitAlert.Version, typeof(VisitAlert.State), VisitAlertRules.ParseReply),
         [NoReply.Type] = new(NoReply.Type, NoReply.Orchestration, NoReply.Version, typeof(NoReply.State), NoReplyRules.ParseReply),
     };
