@@ -1,7 +1,10 @@
 using System.Net;
 using System.Text.Json;
 using CareWorkflows.Definitions;
+using CareWorkflows.Functions.ServiceBus;
+using CareWorkflows.Functions.Visits;
 using CareWorkflows.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using NodaTime;
 using static CareWorkflows.Tests.Channels.ChannelFakes;
 using static CareWorkflows.Tests.Visits.VisitsTestKit;
@@ -74,6 +77,44 @@ public sealed class VisitAlertTests
         var instance = await app.InstanceAsync(reference);
         Assert.Equal("CallStarted", instance.GetProperty("status").GetString());
         Assert.Equal(["AlertRaised", "AlertEnded"], (await app.DecisionsAsync(reference)).Where(k => k != "Monitoring")); // call monitoring's own reports are inputs
+    }
+
+    [Fact]
+    public async Task The_same_alert_from_the_Service_Bus_queue_is_the_same_one_alert_and_a_refused_one_is_a_dead_letter_with_nothing_written()
+    {
+        await using var app = new CareWorkflowsApp(settings: Settings());
+        var queue = app.Services.GetRequiredService<VisitAlertQueueHandler>();
+        var ct = TestContext.Current.CancellationToken;
+        string Body(object alert, string? system = VisitsTestKit.System)
+        {
+            var json = global::System.Text.Json.Nodes.JsonNode.Parse(JsonSerializer.Serialize(alert, CareWorkflowsApp.Json))!.AsObject();
+            if (system is not null) json["systemId"] = system;
+            return json.ToJsonString();
+        }
+        var planned = app.Now - Duration.FromMinutes(30);
+
+        // Raised from the queue, then the same alert by HTTP and redelivered on the queue: one alert.
+        var queued = await queue.HandleAsync(new ReferralDelivery("m-1", Body(Alert("A-50", "V-50", planned)), 1, null), ct);
+        Assert.Equal(ReferralSettlementAction.Complete, queued.Action);
+        Assert.Equal(1, await InstanceCountAsync(app, "VA"));
+        var reference = (await PostAlertAsync(app, Alert("A-50", "V-50", planned))).Str("reference");
+        Assert.Contains(reference, queued.Detail);
+        Assert.Equal(ReferralSettlementAction.Complete, (await queue.HandleAsync(new ReferralDelivery("m-1", Body(Alert("A-50", "V-50", planned)), 2, null), ct)).Action);
+        Assert.Equal(1, await InstanceCountAsync(app, "VA"));
+
+        // A name for the person, an unknown system, another system's provider, not JSON: dead letters, nothing written.
+        foreach (var (id, body) in new[]
+        {
+            ("m-2", Body(Alert("A-51", "V-51", planned, person: "Mary Smith"))),
+            ("m-3", Body(Alert("A-52", "V-52", planned), system: "ecm-unknown")),
+            ("m-4", Body(Alert("A-53", "V-53", planned, provider: "west-wren"))),
+            ("m-5", "{not json"),
+        })
+            Assert.Equal(ReferralSettlementAction.DeadLetter, (await queue.HandleAsync(new ReferralDelivery(id, body, 1, null), ct)).Action);
+        Assert.Equal(1, await InstanceCountAsync(app, "VA"));
+        var letters = await app.Services.GetRequiredService<CareWorkflows.Functions.Hosting.IntakeDeadLetters>().ListAsync(ct);
+        Assert.Equal(["m-2", "m-3", "m-4", "m-5"], letters.Select(l => l.MessageId).Order());
+        Assert.All(letters, l => Assert.DoesNotContain("Mary Smith", l.Reason));
     }
 
     [Fact]
