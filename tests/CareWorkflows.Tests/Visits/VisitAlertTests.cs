@@ -170,6 +170,20 @@ public sealed class VisitAlertTests
     }
 
     [Fact]
+    public async Task The_desk_can_record_a_step_by_replying_to_the_alert_email()
+    {
+        await using var app = new CareWorkflowsApp(start: London(2026, 11, 24, 10, 0), settings: Settings());
+        var reference = await RaiseAsync(app, "V-60", London(2026, 11, 24, 9, 30));
+        using var reply = await app.Anonymous().SendAsync(SendGridInbound(ProviderEmail, $"RE: {reference}", $"CARER-CONTACTED {reference} on the way 09:59", "m-va-60@x.example"),
+            TestContext.Current.CancellationToken);
+        Assert.True(reply.IsSuccessStatusCode, reply.ToString());
+        await app.SettleAsync();
+        var step = Assert.Single((await app.InstanceAsync(reference)).GetProperty("state").GetProperty("steps").EnumerateArray());
+        Assert.Equal(("CarerContacted", "email", "2026-11-24T09:59:00Z"),
+            (step.GetProperty("step").GetString(), step.GetProperty("via").GetString(), step.GetProperty("at").GetString()));
+    }
+
+    [Fact]
     public async Task A_cancellation_needs_a_senior_confirmation_and_ends_the_alert_and_the_KPIs_come_from_the_record()
     {
         await using var app = new CareWorkflowsApp(start: London(2026, 11, 24, 10, 0), settings: Settings());
@@ -193,6 +207,10 @@ public sealed class VisitAlertTests
         Assert.Equal((1, 2), figures["visits-missed"]);
         Assert.Equal((1, 1), figures["alerts-answered"]);        // the cancelled one ended before 15 minutes without needing an answer
         Assert.Equal((1, 1), figures["replacements-in-hour"]);
+        // The same figures on the KPIs page.
+        var page = await app.As(Roles.QualityAssurance).GetStringAsync("/kpis?from=2026-11-24&to=2026-11-24", TestContext.Current.CancellationToken);
+        foreach (var row in new[] { "Visits missed, of alerts", "Alerts answered within 15 minutes", "Replacements within the hour", "No-reply outcomes within the hour" })
+            Assert.Contains(row, page);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, (await app.As(Roles.QualityAssurance).GetJsonAsync("/api/kpis/visits?from=2026-11-30&to=2026-11-01")).Status);
         Assert.Equal(HttpStatusCode.Forbidden, (await Desk(app).GetJsonAsync("/api/kpis/visits")).Status);
     }
