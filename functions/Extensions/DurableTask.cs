@@ -28,6 +28,9 @@ public static class DurableTaskHosting
     {
         r.AddOrchestrator<QualityConcernOrchestration>();
         r.AddOrchestrator<SeriousIncidentOrchestration>();
+        r.AddOrchestrator<Definitions.Visits.VisitAlertOrchestration>();
+        r.AddOrchestrator<Definitions.Visits.NoReplyOrchestration>();
+        r.AddActivity<Definitions.Visits.StartNoReply>();
         r.AddActivity<SendMessage>();
         r.AddActivity<Note>();
         r.AddActivity<ReadSetup>();
@@ -45,6 +48,7 @@ public static class DurableTaskHosting
         services.AddSingleton<IWorkflowSetupSource, WorkflowSetupSource>();
         services.AddSingleton<ICalendarAlerts, CalendarAlertsForOperators>();
         services.AddSingleton<IIntegrationPublisher, IntegrationPublisher>();
+        services.AddSingleton<Definitions.Visits.INoReplyStarter, Visits.NoReplyStarter>();
         services.AddSingleton<WorkflowClient>();
         if (engine is not null)
         {

@@ -40,5 +40,7 @@ public static class ServiceBusRegistration
         // is not available to us: docs/deployment.md). ServiceBus:ReferralIntake=false turns it off.
         if (config.GetValue("ServiceBus:ReferralIntake", true))
             services.AddHostedService<ReferralQueueReceiver>();
+        if (!FunctionsHosting.IsHostedByFunctions(config) && config.GetValue("ServiceBus:VisitAlertIntake", true))
+            services.AddHostedService<Visits.VisitAlertQueueReceiver>();
     }
 }

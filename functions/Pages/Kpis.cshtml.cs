@@ -79,6 +79,10 @@ public sealed class KpisModel(Workflows.WorkflowClient workflows, IClock clock) 
             else taPending++;
         }
         Figures.Add(new("Sign-offs within the window", "adjustments signed off by the sign-off due time", within, decided, taPending));
+
+        // Late or missed visits and no-replies (B 21–22, App E), from their record.
+        foreach (var f in await Visits.VisitKpiReport.ComputeAsync(workflows, FromDate, ToDate, now, ct))
+            Figures.Add(new(f.Name, f.Measure, f.Met, f.Of, f.Pending));
         return Page();
     }
 

@@ -97,4 +97,33 @@ public sealed class HistoryRecordings
         await app.As(Roles.SafeguardingLead).PostJsonAsync($"/api/incidents/{reference}/escalate", new { to = new[] { "s42" }, reason = "Pattern of bruising." });
         await SaveAsync(app, reference);
     }
+
+    [Fact]
+    public async Task Visit_alert_manager_told_reassured_council_and_delay_then_call_started()
+    {
+        if (Environment.GetEnvironmentVariable("CW_RECORD_HISTORIES") is not { Length: > 0 }) Assert.Skip("Set CW_RECORD_HISTORIES=1 to record histories again.");
+        await using var app = new CareWorkflowsApp(start: Visits.VisitsTestKit.London(2026, 11, 24, 10, 0), settings: Visits.VisitsTestKit.Settings());
+        var planned = Visits.VisitsTestKit.London(2026, 11, 24, 9, 30);
+        var reference = await Visits.VisitsTestKit.RaiseAsync(app, "V-REC-1", planned);                  // alert, desk told
+        await app.AdvanceToAsync(Visits.VisitsTestKit.London(2026, 11, 24, 10, 16));                      // 15 minutes: the provider's manager
+        var desk = Visits.VisitsTestKit.Desk(app);
+        await desk.PostJsonAsync($"/api/visit-alerts/{reference}/steps", new { step = "Reassured", at = "10:15" });
+        await app.AdvanceToAsync(Visits.VisitsTestKit.London(2026, 11, 24, 11, 1));                       // an hour: the council; 90 minutes late: tell the person
+        await desk.PostJsonAsync($"/api/visit-alerts/{reference}/steps", new { step = "DelayTold" });
+        await Visits.VisitsTestKit.PostAlertAsync(app, Visits.VisitsTestKit.Alert("A-REC-2", "V-REC-1", planned, kind: "Started"));
+        await SaveAsync(app, reference);
+    }
+
+    [Fact]
+    public async Task No_reply_council_told_checks_outcome_overdue_then_found_safe()
+    {
+        if (Environment.GetEnvironmentVariable("CW_RECORD_HISTORIES") is not { Length: > 0 }) Assert.Skip("Set CW_RECORD_HISTORIES=1 to record histories again.");
+        await using var app = new CareWorkflowsApp(start: Visits.VisitsTestKit.London(2026, 11, 24, 17, 10), settings: Visits.VisitsTestKit.Settings());
+        var desk = Visits.VisitsTestKit.Desk(app);
+        var reference = (await desk.PostJsonAsync("/api/no-replies", new { visitId = "V-REC-2", personId = "LBB-104233", note = "No answer at the door" })).Str("reference");
+        await desk.PostJsonAsync($"/api/no-replies/{reference}/checks", new { checks = new[] { "Letterbox", "Windows", "Neighbours" } });
+        await app.AdvanceToAsync(Visits.VisitsTestKit.London(2026, 11, 24, 18, 11));                      // no outcome in the hour: the safeguarding lead
+        await desk.PostJsonAsync($"/api/no-replies/{reference}/outcome", new { outcome = "FoundSafe", checks = new[] { "NextOfKin" } });
+        await SaveAsync(app, reference);
+    }
 }
