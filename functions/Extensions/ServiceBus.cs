@@ -37,10 +37,10 @@ public static class ServiceBusRegistration
         var topic = config["ServiceBus:IntegrationEventsTopic"] ?? ServiceBusIntegrationEvents.DefaultTopic;
         services.AddSingleton<IIntegrationEvents>(sp => new ServiceBusIntegrationEvents(sp.GetRequiredService<ServiceBusClient>().CreateSender(topic)));
         // This app receives the queue, standalone and inside the Functions worker alike (the isolated Service Bus trigger
-        // is not available to us: docs/deployment.md). ServiceBus:ReferralIntake=false turns it off.
+        // is not available to us: docs/deployment.md). ServiceBus:ReferralIntake / VisitAlertIntake = false turn them off.
         if (config.GetValue("ServiceBus:ReferralIntake", true))
             services.AddHostedService<ReferralQueueReceiver>();
-        if (!FunctionsHosting.IsHostedByFunctions(config) && config.GetValue("ServiceBus:VisitAlertIntake", true))
+        if (config.GetValue("ServiceBus:VisitAlertIntake", true))
             services.AddHostedService<Visits.VisitAlertQueueReceiver>();
     }
 }
