@@ -1,5 +1,6 @@
 using CareWorkflows.Definitions;
 using CareWorkflows.Definitions.QualityConcerns;
+using CareWorkflows.Definitions.TrustedAssessor;
 using CareWorkflows.Functions.Workflows;
 using CareWorkflows.Runtime.Engine;
 using CareWorkflows.TaskHub.Engine;
@@ -26,6 +27,9 @@ public static class DurableTaskHosting
     public static void RegisterWorkflows(DurableTaskRegistry r)
     {
         r.AddOrchestrator<QualityConcernOrchestration>();
+        r.AddOrchestrator<TrustedAssessorAdjustmentOrchestration>();
+        r.AddActivity<ClaimPackage>();
+        r.AddActivity<SetPackageHours>();
         r.AddActivity<SendMessage>();
         r.AddActivity<Note>();
         r.AddActivity<ReadSetup>();

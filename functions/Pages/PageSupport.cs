@@ -233,7 +233,7 @@ public static class ProviderScope
                 break;
             case Definitions.QualityConcerns.QualityConcern.State q: ids.Add(q.ProviderId); break;
             case SeriousIncident.State s when s.Report?.ProviderId is { } p: ids.Add(p); break;
-            case TrustedAssessorAdjustment.State t: ids.Add(t.ProviderId); break;
+            case Definitions.TrustedAssessor.TrustedAssessorAdjustment.State t: ids.Add(t.ProviderId); break;
         }
         return ids;
     }

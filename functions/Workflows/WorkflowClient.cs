@@ -1,6 +1,7 @@
 using System.Text.Json;
 using CareWorkflows.Definitions;
 using CareWorkflows.Definitions.QualityConcerns;
+using CareWorkflows.Definitions.TrustedAssessor;
 using CareWorkflows.Runtime.Engine;
 using CareWorkflows.Runtime.Store;
 using Grpc.Core;
@@ -29,6 +30,8 @@ public sealed class WorkflowClient(DurableTaskClient client, WorkflowRuntime leg
     public static readonly IReadOnlyDictionary<string, OrchestratedType> Orchestrated = new Dictionary<string, OrchestratedType>
     {
         [QualityConcern.Type] = new(QualityConcern.Type, QualityConcern.Orchestration, QualityConcern.Version, typeof(QualityConcern.State), QualityConcernRules.ParseReply),
+        [TrustedAssessorAdjustment.Type] = new(TrustedAssessorAdjustment.Type, TrustedAssessorAdjustment.Orchestration, TrustedAssessorAdjustment.Version,
+            typeof(TrustedAssessorAdjustment.State), TrustedAssessorAdjustmentRules.ParseReply),
     };
 
     /// <summary>How long an answer waits for the orchestration to take an input before answering 202 (Workflows:AnswerWaitSeconds, default 2).</summary>
@@ -64,6 +67,25 @@ public sealed class WorkflowClient(DurableTaskClient client, WorkflowRuntime leg
             var outcome = await OutcomeAsync(reference, inputId, ct) ?? new TransitionOutcome(OutcomeKind.Applied, reference, "Starting");
             await RememberAsync(idempotencyKey, outcome, ct);
             return outcome;
+        }
+    }
+
+    /// <summary>
+    /// Leaves nothing of an instance whose orchestration refused its own start (a trusted-assessor proposal that lost its
+    /// package to another, say): waits briefly for it to end, then purges it. Callers decide; nothing else changes.
+    /// </summary>
+    public async Task DiscardRefusedStartAsync(string reference, CancellationToken ct = default)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        wait.CancelAfter(OutcomeWait);
+        try
+        {
+            await client.WaitForInstanceCompletionAsync(reference, getInputsAndOutputs: false, wait.Token);
+            await client.PurgeInstanceAsync(reference, cancellation: ct);
+        }
+        catch (Exception e) when (e is OperationCanceledException or RpcException && !ct.IsCancellationRequested)
+        {
+            logger.LogWarning("{Reference} refused its start but could not be purged now: {Error}", reference, e.Message);
         }
     }
 
