@@ -135,8 +135,9 @@ public static class TrustedAssessorAdjustmentsApi
         {
             case OutcomeKind.Rejected:
                 // Refused by the orchestration (e.g. another proposal took the package first): nothing of it is kept.
+                // The published outcome carries no field; the one refusal the rules above cannot foresee is the package's claim.
                 if (!retry && outcome.Reference is { } refused) await workflows.DiscardRefusedStartAsync(refused, ct);
-                return new(null, false, null, outcome.Rejection);
+                return new(null, false, null, outcome.Rejection is { Field: null, Kind: RejectionKind.Conflict } r ? r with { Field = "packageId" } : outcome.Rejection);
             case OutcomeKind.NotFound: return Refused(RejectionKind.Conflict, $"There is no workflow instance {outcome.Reference}.", "packageId");
             case OutcomeKind.Stale or OutcomeKind.NotDue: return Refused(RejectionKind.Conflict, "The instance moved on meanwhile.", "packageId");
         }

@@ -68,7 +68,8 @@ public sealed class ConcurrentProposalTests
         Assert.Equal([HttpStatusCode.Created, HttpStatusCode.Conflict], answers.Select(a => a.StatusCode).Order());
         var won = answers.Single(a => a.StatusCode == HttpStatusCode.Created);
         var lost = answers.Single(a => a.StatusCode == HttpStatusCode.Conflict);
-        var winner = (await won.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("reference").GetString();
+        var view = await won.Content.ReadFromJsonAsync<JsonElement>();
+        var winner = view.GetProperty("reference").GetString();
         var problem = await lost.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Contains("PKG-1 already has an open trusted-assessor adjustment", problem.GetProperty("detail").GetString());
         Assert.True(problem.GetProperty("errors").TryGetProperty("packageId", out _));
@@ -76,7 +77,7 @@ public sealed class ConcurrentProposalTests
         // The package follows the winner only; the loser left no instance and no message.
         var package = await app.As(Roles.CareManager).GetFromJsonAsync<JsonElement>("/api/packages/PKG-1");
         Assert.Equal(winner, package.GetProperty("adjustmentReference").GetString());
-        var hours = (await won.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("proposedHours").GetDecimal();
+        var hours = view.GetProperty("proposedHours").GetDecimal();
         Assert.Equal(hours, package.GetProperty("weeklyHours").GetDecimal());
         var instances = (await app.As(Roles.Admin).GetFromJsonAsync<JsonElement>("/api/instances?type=TA")).EnumerateArray().ToList();
         Assert.Equal([winner], instances.Select(i => i.GetProperty("reference").GetString()));
