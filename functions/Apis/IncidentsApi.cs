@@ -1,6 +1,7 @@
 using CareWorkflows.Definitions;
-using CareWorkflows.Definitions.Workflows;
+using CareWorkflows.Definitions.Incidents;
 using CareWorkflows.Functions.Auth;
+using CareWorkflows.Functions.Workflows;
 using CareWorkflows.Runtime.Engine;
 using Microsoft.AspNetCore.Http.HttpResults;
 using NodaTime;
@@ -33,7 +34,11 @@ public sealed record IncidentEscalateRequest(IReadOnlyList<string>? To, string? 
 public sealed record IncidentReportAccepted(string Reference, string Status, bool ReportedLate, Instant FullReportDueAt, string FullReportDueLocal);
 public sealed record WorkflowStep(string Reference, string Status);
 
-/// <summary>Serious incidents (B 12, B 10.5, X 13.3): providers report and follow up; council staff close or escalate.</summary>
+/// <summary>
+/// Serious incidents (B 12, B 10.5, X 13.3): providers report and follow up; council staff close or escalate. Each
+/// request is checked at once (shape, then the incident's own rules against the state it publishes) and handed to
+/// the orchestration, which has the last word.
+/// </summary>
 public static class IncidentsApi
 {
     public static WebApplication MapIncidentsApi(this WebApplication app)
@@ -69,12 +74,16 @@ public static class IncidentsApi
             c.Text("providerName", body.ProviderName, 200),
             c.Email("contactEmail", body.ContactEmail));
         // The workflow refuses these too; checked here so every field at fault is named at once.
-        foreach (var (field, message) in SeriousIncident.PersonalDataInReport(report)) c.Add(field, message);
+        foreach (var (field, message) in SeriousIncidentRules.PersonalDataInReport(report)) c.Add(field, message);
         return report;
     }
 
+    /// <summary>The report's own rules at <paramref name="now"/> (provider, plausible times, personal data); shared with the page.</summary>
+    public static Rejection? CheckReport(SeriousIncident.Report report, Actor actor, WorkflowClient workflows) =>
+        SeriousIncidentRules.CheckReport(report, actor, workflows.Clock.GetCurrentInstant(), workflows.Setup.PolicySettings);
+
     private static async Task<Results<Created<IncidentReportAccepted>, ProblemHttpResult>> ReportAsync(
-        IncidentReportRequest? body, HttpContext http, WorkflowRuntime runtime, CancellationToken ct)
+        IncidentReportRequest? body, HttpContext http, WorkflowClient workflows, CancellationToken ct)
     {
         var actor = http.User.ToActor();
         if (actor.Role != Roles.Provider || string.IsNullOrEmpty(actor.ProviderId))
@@ -83,38 +92,41 @@ public static class IncidentsApi
         var c = new RequestChecks();
         var report = ReportInput(body, actor.ProviderId, c);
         if (!c.Ok) return Problems.Validation(c.Errors);
+        if (CheckReport(report, actor, workflows) is { } no) return Problems.From(no);
 
-        var outcome = await runtime.StartAsync("SI", report, actor, RequestChecks.IdempotencyKey(http, actor), ct);
+        var outcome = await workflows.StartAsync(SeriousIncident.Type, report, actor, RequestChecks.IdempotencyKey(http, actor), ct);
         if (Problems.For(outcome) is { } p) return p;
-        var state = (SeriousIncident.State)runtime.DeserializeState((await runtime.Store.LoadAsync(outcome.Reference!, ct))!);
+        // What the orchestration recorded; if it has not published yet, the same rules at this moment.
+        var state = (await workflows.LoadAsync(outcome.Reference!, withTimeline: false, ct))?.State as SeriousIncident.State
+            ?? SeriousIncidentRules.Reported(report, workflows.Clock.GetCurrentInstant(), workflows.Setup.PolicySettings);
         return TypedResults.Created($"/api/instances/{outcome.Reference}",
             new IncidentReportAccepted(outcome.Reference!, outcome.Status!, state.ReportedLate, state.FullReportDueAt, WorkflowContext.Local(state.FullReportDueAt)));
     }
 
     private static Task<Results<Ok<WorkflowStep>, ProblemHttpResult>> FullReportAsync(string reference, FullReportRequest? body, HttpContext http,
-        WorkflowRuntime runtime, CancellationToken ct)
+        WorkflowClient workflows, CancellationToken ct)
     {
         var c = new RequestChecks();
         var input = new SeriousIncident.SubmitFullReport(c.Text("details", body?.Details), c.Text("actionsTaken", body?.ActionsTaken), c.OptionalText("lessonsLearned", body?.LessonsLearned));
-        return ApplyAsync(reference, c, input, http, runtime, ct);
+        return ApplyAsync(reference, c, input, http, workflows, ct);
     }
 
     private static Task<Results<Ok<WorkflowStep>, ProblemHttpResult>> UpdateAsync(string reference, IncidentUpdateRequest? body, HttpContext http,
-        WorkflowRuntime runtime, CancellationToken ct)
+        WorkflowClient workflows, CancellationToken ct)
     {
         var c = new RequestChecks();
-        return ApplyAsync(reference, c, new SeriousIncident.SubmitUpdate(c.Text("text", body?.Text)), http, runtime, ct);
+        return ApplyAsync(reference, c, new SeriousIncident.SubmitUpdate(c.Text("text", body?.Text)), http, workflows, ct);
     }
 
     private static Task<Results<Ok<WorkflowStep>, ProblemHttpResult>> CloseAsync(string reference, IncidentCloseRequest? body, HttpContext http,
-        WorkflowRuntime runtime, CancellationToken ct)
+        WorkflowClient workflows, CancellationToken ct)
     {
         var c = new RequestChecks();
-        return ApplyAsync(reference, c, new SeriousIncident.Close(c.Text("reason", body?.Reason)), http, runtime, ct);
+        return ApplyAsync(reference, c, new SeriousIncident.Close(c.Text("reason", body?.Reason)), http, workflows, ct);
     }
 
     private static Task<Results<Ok<WorkflowStep>, ProblemHttpResult>> EscalateAsync(string reference, IncidentEscalateRequest? body, HttpContext http,
-        WorkflowRuntime runtime, CancellationToken ct)
+        WorkflowClient workflows, CancellationToken ct)
     {
         var c = new RequestChecks();
         var routes = new List<IncidentEscalationRoute>();
@@ -122,19 +134,37 @@ public static class IncidentsApi
         else
             foreach (var r in body.To)
                 if (c.Enum<IncidentEscalationRoute>("to", r is "s42" or "S42" ? nameof(IncidentEscalationRoute.SafeguardingEnquiry) : r) is { } route) routes.Add(route);
-        return ApplyAsync(reference, c, new SeriousIncident.Escalate(routes, c.Text("reason", body?.Reason)), http, runtime, ct);
+        return ApplyAsync(reference, c, new SeriousIncident.Escalate(routes, c.Text("reason", body?.Reason)), http, workflows, ct);
     }
 
+    /// <summary>
+    /// Checks at once what can be checked (shape, role, the provider's identity, the phase the incident publishes), then
+    /// sends the input; the orchestration has the last word.
+    /// </summary>
     private static async Task<Results<Ok<WorkflowStep>, ProblemHttpResult>> ApplyAsync(string reference, RequestChecks c, WorkflowInput input, HttpContext http,
-        WorkflowRuntime runtime, CancellationToken ct)
+        WorkflowClient workflows, CancellationToken ct)
     {
         reference = reference.ToUpperInvariant();
-        if (!reference.StartsWith("SI-", StringComparison.Ordinal)) return Problems.NotFound(reference);
+        if (!reference.StartsWith(SeriousIncident.Type + "-", StringComparison.Ordinal) || !References.IsWellFormed(reference)) return Problems.NotFound(reference);
         if (!c.Ok) return Problems.Validation(c.Errors);
         var actor = http.User.ToActor();
-        var outcome = await runtime.ApplyAsync(reference, input, actor, RequestChecks.IdempotencyKey(http, actor), ct: ct);
-        return Problems.For(outcome) is { } p ? p : TypedResults.Ok(new WorkflowStep(outcome.Reference!, outcome.Status!));
+        var instance = await workflows.LoadAsync(reference, withTimeline: false, ct);
+        if (instance is null) return Problems.NotFound(reference);
+        if (instance.Row.Completed) return Problems.Conflict($"{reference} is {instance.Row.Status.ToLowerInvariant()}.");
+        if (instance.State is SeriousIncident.State s && Check(s, actor, input, reference) is { } no) return Problems.From(no);
+        var outcome = await workflows.ApplyAsync(reference, input, actor, RequestChecks.IdempotencyKey(http, actor), ct: ct);
+        return Problems.For(outcome) is { } p ? p : TypedResults.Ok(new WorkflowStep(outcome.Reference!, outcome.Status ?? instance.Row.Status));
     }
+
+    /// <summary>The incident's own rules, run against the state it published (shared with the instance page).</summary>
+    public static Rejection? Check(SeriousIncident.State s, Actor actor, WorkflowInput input, string reference) => input switch
+    {
+        SeriousIncident.SubmitFullReport f => SeriousIncidentRules.CheckFullReport(s, actor, f, reference),
+        SeriousIncident.SubmitUpdate u => SeriousIncidentRules.CheckUpdate(s, actor, u, reference),
+        SeriousIncident.Close c => SeriousIncidentRules.CheckClose(s, actor, c, reference),
+        SeriousIncident.Escalate e => SeriousIncidentRules.CheckEscalate(s, actor, e, reference),
+        _ => null,
+    };
 
     private static bool Missing(RequestChecks c, string field)
     {

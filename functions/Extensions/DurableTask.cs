@@ -1,4 +1,5 @@
 using CareWorkflows.Definitions;
+using CareWorkflows.Definitions.Incidents;
 using CareWorkflows.Definitions.QualityConcerns;
 using CareWorkflows.Definitions.TrustedAssessor;
 using CareWorkflows.Functions.Workflows;
@@ -27,6 +28,7 @@ public static class DurableTaskHosting
     public static void RegisterWorkflows(DurableTaskRegistry r)
     {
         r.AddOrchestrator<QualityConcernOrchestration>();
+        r.AddOrchestrator<SeriousIncidentOrchestration>();
         r.AddOrchestrator<TrustedAssessorAdjustmentOrchestration>();
         r.AddActivity<ClaimPackage>();
         r.AddActivity<SetPackageHours>();

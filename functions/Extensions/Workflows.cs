@@ -11,7 +11,6 @@ public static class Workflows
     {
         services.AddD2AReferrals();
         services.AddTrustedAssessorAdjustments();
-        services.AddSingleton<IWorkflowDefinition, SeriousIncident>();
         return services;
     }
 

@@ -55,7 +55,7 @@ public sealed class KpisModel(Workflows.WorkflowClient workflows, IClock clock) 
         Figures.Add(new("D2A referrals accepted", "referrals placed with a provider, of those received and no longer being offered", placed, d2a.Count - open, open));
 
         // Serious incidents reported within 12 hours of becoming aware (B 12.4).
-        var si = (await InPeriod("SI")).Select(x => x.State).OfType<SeriousIncident.State>().Where(s => s.Report is not null).ToList();
+        var si = (await InPeriod(Definitions.Incidents.SeriousIncident.Type)).Select(x => x.State).OfType<Definitions.Incidents.SeriousIncident.State>().ToList();
         Figures.Add(new("Incidents reported within 12 hours", "initial reports made within 12 hours of the provider becoming aware", si.Count(s => s.ReportedWithinTwelveHoursOfAwareness), si.Count, 0));
 
         // Quality concerns answered by their due time (B 15.1): answered, or past due without an answer.

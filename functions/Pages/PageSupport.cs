@@ -232,7 +232,7 @@ public static class ProviderScope
                 if (d.Referral?.PreviousProvider is { } prev) ids.Add(prev.Id);
                 break;
             case Definitions.QualityConcerns.QualityConcern.State q: ids.Add(q.ProviderId); break;
-            case SeriousIncident.State s when s.Report?.ProviderId is { } p: ids.Add(p); break;
+            case Definitions.Incidents.SeriousIncident.State s: ids.Add(s.Report.ProviderId); break;
             case Definitions.TrustedAssessor.TrustedAssessorAdjustment.State t: ids.Add(t.ProviderId); break;
         }
         return ids;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CareWorkflows.Definitions;
+using CareWorkflows.Definitions.Incidents;
 using CareWorkflows.Definitions.QualityConcerns;
 using CareWorkflows.Definitions.TrustedAssessor;
 using CareWorkflows.Runtime.Engine;
@@ -32,6 +33,7 @@ public sealed class WorkflowClient(DurableTaskClient client, WorkflowRuntime leg
         [QualityConcern.Type] = new(QualityConcern.Type, QualityConcern.Orchestration, QualityConcern.Version, typeof(QualityConcern.State), QualityConcernRules.ParseReply),
         [TrustedAssessorAdjustment.Type] = new(TrustedAssessorAdjustment.Type, TrustedAssessorAdjustment.Orchestration, TrustedAssessorAdjustment.Version,
             typeof(TrustedAssessorAdjustment.State), TrustedAssessorAdjustmentRules.ParseReply),
+        [SeriousIncident.Type] = new(SeriousIncident.Type, SeriousIncident.Orchestration, SeriousIncident.Version, typeof(SeriousIncident.State), SeriousIncidentRules.ParseReply),
     };
 
     /// <summary>How long an answer waits for the orchestration to take an input before answering 202 (Workflows:AnswerWaitSeconds, default 2).</summary>

@@ -1,8 +1,7 @@
 using System.Globalization;
 using CareWorkflows.Definitions;
-using CareWorkflows.Definitions.Workflows;
+using CareWorkflows.Definitions.Incidents;
 using CareWorkflows.Functions.Apis;
-using CareWorkflows.Runtime.Engine;
 using CareWorkflows.Runtime.Providers;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -18,7 +17,7 @@ namespace CareWorkflows.Functions.Pages.Incidents;
 /// is asked about: which one, BST or GMT, and that instant is passed on.
 /// </summary>
 [Authorize(Roles = Roles.Provider)]
-public sealed class NewModel(WorkflowRuntime runtime, IProviderDirectory directory, IClock clock) : CareWorkflowsPage
+public sealed class NewModel(Workflows.WorkflowClient workflows, IProviderDirectory directory, IClock clock) : CareWorkflowsPage
 {
     public sealed class IncidentForm
     {
@@ -118,7 +117,14 @@ public sealed class NewModel(WorkflowRuntime runtime, IProviderDirectory directo
             Response.StatusCode = 422;
             return Page();
         }
-        var outcome = await runtime.StartAsync("SI", report, Actor, FormKey(f.FormId, "si"), ct);
+        // The incident's own rules (the API's), then the orchestration: a refusal goes on the field it is about.
+        if (IncidentsApi.CheckReport(report, Actor, workflows) is { } no)
+        {
+            ModelState.AddModelError(no.Field ?? "", no.Detail);
+            Response.StatusCode = (int)no.Kind;
+            return Page();
+        }
+        var outcome = await workflows.StartAsync(SeriousIncident.Type, report, Actor, FormKey(f.FormId, "si"), ct);
         return AfterStart(outcome, r => $"Incident {r} is reported. The council has been told.", "The report could not be recorded. Try again.",
             message => message.StartsWith("occurredAt", StringComparison.Ordinal) ? "occurredAt" : message.StartsWith("becameAwareAt", StringComparison.Ordinal) ? "becameAwareAt" : "");
     }

@@ -80,7 +80,8 @@ public sealed class DetailsModel(Workflows.WorkflowClient workflows, IClock cloc
     public bool MayCancel => Actor.IsIn(WebPages.OperatorRoles) && !Row.Completed;
     public bool MayDecideConcern => State is Definitions.QualityConcerns.QualityConcern.State { Stage: Definitions.QualityConcerns.ConcernStage.AwaitingDecision }
         && Actor.IsIn(Definitions.QualityConcerns.QualityConcern.CouncilRoles);
-    public bool MayCloseIncident => State is SeriousIncident.State { Phase: IncidentPhase.Open or IncidentPhase.AwaitingFullReport } && Actor.IsIn(SeriousIncident.CouncilDeciders);
+    public bool MayCloseIncident => State is Definitions.Incidents.SeriousIncident.State { Phase: Definitions.Incidents.IncidentPhase.Open or Definitions.Incidents.IncidentPhase.AwaitingFullReport }
+        && Actor.IsIn(Definitions.Incidents.SeriousIncident.CouncilDeciders);
     /// <summary>Brokerage's award or manual placement (D2A flow steps 3–5); the definition refuses it once discharged.</summary>
     public bool MayAward => State is D2AState { Status: not (D2AStatus.Active or D2AStatus.Closed) } && Actor.IsIn(Roles.Brokerage, Roles.Admin);
     /// <summary>The discharge team confirms the discharge once a provider is awarded (D2A flow step 6).</summary>
@@ -208,11 +209,13 @@ public sealed class DetailsModel(Workflows.WorkflowClient workflows, IClock cloc
     public async Task<IActionResult> OnPostCloseIncidentAsync(string? reference, string? reason, CancellationToken ct)
     {
         if (!await LoadAsync(reference, ct)) return NotFound();
-        if (Row.Type != "SI") return NotFound();
+        if (Row.Type != Definitions.Incidents.SeriousIncident.Type) return NotFound();
         Posted = "close";
         var c = new RequestChecks();
-        var input = new SeriousIncident.Close(c.Text("reason", reason));
+        var input = new Definitions.Incidents.SeriousIncident.Close(c.Text("reason", reason));
         if (!c.Ok) { AddErrors(c.Errors, "close."); return Status(422); }
+        // The incident's own rules against the state it published, as the API runs them.
+        if (State is Definitions.Incidents.SeriousIncident.State s && IncidentsApi.Check(s, Actor, input, Row.Reference) is { } no) return Refused((int)no.Kind, no.Detail);
         return await ApplyAsync(input, "The incident is closed.", ct);
     }
 

@@ -228,9 +228,12 @@ public sealed class SeriousIncidentTests
         Assert.True(r.Status == HttpStatusCode.OK, r.ToString());
         Assert.Equal("Escalated", r.Str("status"));
         var instance = await app.InstanceAsync(reference);
-        var e = instance.GetProperty("timeline").EnumerateArray().Single(x => x.GetProperty("type").GetString() == "IncidentEscalated");
-        Assert.Equal("Pattern of unexplained bruising across two visits.", e.GetProperty("data").GetProperty("reason").GetString());
-        Assert.Equal("test-safeguardinglead", e.GetProperty("actorId").GetString());
+        var timeline = instance.GetProperty("timeline").EnumerateArray().ToList();
+        var decided = timeline.Single(x => x.GetProperty("type").GetString() == "IncidentEscalated");
+        Assert.Contains("Reason: Pattern of unexplained bruising across two visits.", decided.GetProperty("data").GetProperty("text").GetString());
+        var input = timeline.Single(x => x.GetProperty("type").GetString() == "Escalate");
+        Assert.Equal("Pattern of unexplained bruising across two visits.", input.GetProperty("data").GetProperty("data").GetProperty("reason").GetString());
+        Assert.Equal("test-safeguardinglead", input.GetProperty("actorId").GetString());
         Assert.Empty(instance.GetProperty("timers").EnumerateArray());
         Assert.Contains(await app.SentAsync(reference, Safeguarding), m => m.Purpose == "escalation-safeguardingenquiry");
         Assert.Contains(await app.SentAsync(reference, "cqc-liaison@council.example"), m => m.Purpose == "escalation-cqc");

@@ -135,6 +135,8 @@ public sealed class OrchestrationHarness
         var waiter = _waiting.LastOrDefault(w => !w.Task.IsCompleted) ?? throw new InvalidOperationException("The orchestration is not waiting for an input.");
         waiter.SetResult(InputEvent.Of(id, input, actor));
         await SettleAsync();
+        // A first call into slow-to-warm code (a regex built on first use, on a busy machine) can outlast the quiet spell.
+        for (var until = DateTime.UtcNow.AddSeconds(10); Status.Outcomes.All(o => o.Id != id) && DateTime.UtcNow < until;) await SettleAsync();
         return Status.Outcomes.LastOrDefault(o => o.Id == id);
     }
 

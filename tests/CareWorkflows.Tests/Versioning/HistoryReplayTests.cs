@@ -85,4 +85,28 @@ public sealed class HistoryRecordings
         Assert.True(signed.IsSuccessStatusCode, await signed.Content.ReadAsStringAsync()); // signed off: approved, payment adjustment, adjustment.approved
         await SaveAsync(app, reference);
     }
+
+    [Fact]
+    public async Task Serious_incident_reported_reminded_full_report_updated_escalated()
+    {
+        if (Environment.GetEnvironmentVariable("CW_RECORD_HISTORIES") is not { Length: > 0 }) Assert.Skip("Set CW_RECORD_HISTORIES=1 to record histories again.");
+        await using var app = new CareWorkflowsApp();
+        var provider = app.As(Roles.Provider, "prov-1");
+        var reported = await provider.PostJsonAsync("/api/incidents", new
+        {
+            category = "SafeguardingAlert", occurredAt = NodaTime.Text.InstantPattern.ExtendedIso.Format(app.Now - Duration.FromHours(1)),
+            becameAwareAt = NodaTime.Text.InstantPattern.ExtendedIso.Format(app.Now - Duration.FromHours(1)),
+            description = "Bruising found on arm during morning call.", parties = "Carer A", emergencyServicesInvolved = false,
+            immediateAction = "GP informed.", furtherAction = "Safeguarding referral.", serviceUserGroup = "Older people",
+            serviceUserId = "LBB-123456", serviceUserName = "Test Person", providerName = "Kestrel Home Support", contactEmail = "office@kestrel.example",
+        });
+        Assert.True(reported.Status == System.Net.HttpStatusCode.Created, reported.ToString());
+        var reference = reported.Str("reference");
+        await app.AdvanceAsync(Duration.FromHours(40)); // full-report reminder
+        await provider.PostJsonAsync($"/api/incidents/{reference}/full-report", new { details = "Visitor grabbed the person's arm.", actionsTaken = "Visitor barred." });
+        await app.AdvanceToAsync(Instant.FromUtc(2026, 12, 2, 0, 1)); // past the first update date
+        await provider.PostJsonAsync($"/api/incidents/{reference}/updates", new { text = "Police statement taken." });
+        await app.As(Roles.SafeguardingLead).PostJsonAsync($"/api/incidents/{reference}/escalate", new { to = new[] { "s42" }, reason = "Pattern of bruising." });
+        await SaveAsync(app, reference);
+    }
 }

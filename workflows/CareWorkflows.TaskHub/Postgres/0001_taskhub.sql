@@ -28,6 +28,8 @@ CREATE TABLE dt_instances (
 CREATE INDEX ix_dt_instances_created ON dt_instances (created_at, instance_id);
 -- serves purge by retention (completed before a time) and status filters
 CREATE INDEX ix_dt_instances_status_completed ON dt_instances (status, completed_at);
+-- serves loading a claim's history and messages in the claim's own round trip (few rows are locked at any time)
+CREATE INDEX ix_dt_instances_lock ON dt_instances (lock_owner) WHERE lock_owner IS NOT NULL;
 -- serves recursive terminate / purge of sub-orchestrations
 CREATE INDEX ix_dt_instances_parent ON dt_instances (parent_instance_id) WHERE parent_instance_id IS NOT NULL;
 

@@ -75,11 +75,16 @@ public sealed class PostgresTaskHubStore(NpgsqlDataSource dataSource) : SqlTaskH
     /// </summary>
     protected override async Task NotifyWorkAsync(DbConnection c, DbTransaction tx, CancellationToken ct)
     {
-        var now = Environment.TickCount64;
-        var last = Interlocked.Read(ref _lastNotifyTicks);
-        if (now - last < 100 || Interlocked.CompareExchange(ref _lastNotifyTicks, now, last) != last) return;
+        if (!ShouldNotify()) return;
         await using var cmd = Command(c, tx, $"NOTIFY {WorkChannel}", []);
         await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private bool ShouldNotify()
+    {
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastNotifyTicks);
+        return now - last >= 100 && Interlocked.CompareExchange(ref _lastNotifyTicks, now, last) == last;
     }
 
     // One statement for a new instance and its start message; nothing when the id is taken.
@@ -105,11 +110,101 @@ public sealed class PostgresTaskHubStore(NpgsqlDataSource dataSource) : SqlTaskH
         " RETURNING id, instance_id, execution_id, task_id, request";
 
     /// <summary>All of a step's history rows in one statement (arrays unnested), so the statement's shape never varies.</summary>
-    protected override async Task InsertHistory(WriteScope w, string instanceId, string executionId, int start, IReadOnlyList<P.HistoryEvent> events, CancellationToken ct)
+    protected override IEnumerable<Statement> HistoryStatements(string instanceId, string executionId, int start, IReadOnlyList<P.HistoryEvent> events)
     {
-        if (events.Count == 0) return;
-        await Exec(w, "INSERT INTO dt_history (instance_id, seq, execution_id, event) SELECT @id, s, @exec, e FROM unnest(@seqs, @events) AS x(s, e)", ct,
-            ("id", instanceId), ("exec", executionId), ("seqs", Enumerable.Range(start, events.Count).ToArray()),
-            ("events", events.Select(e => e.ToByteArray()).ToArray()));
+        if (events.Count == 0) yield break;
+        yield return new Statement("INSERT INTO dt_history (instance_id, seq, execution_id, event) SELECT @id, s, @exec, e FROM unnest(@seqs, @events) AS x(s, e)",
+            [("id", instanceId), ("exec", executionId), ("seqs", Enumerable.Range(start, events.Count).ToArray()), ("events", events.Select(e => e.ToByteArray()).ToArray())]);
+    }
+
+    /// <summary>A write's statements in one round trip (a batch), checked by their row counts before the commit.</summary>
+    protected override async Task<bool> RunAsync(WriteScope w, IReadOnlyList<Statement> statements, CancellationToken ct)
+    {
+        if (statements.Count == 0) return true;
+        await using var batch = new NpgsqlBatch((NpgsqlConnection)w.Connection, (NpgsqlTransaction)w.Transaction);
+        foreach (var st in statements)
+        {
+            var command = new NpgsqlBatchCommand(st.Sql);
+            foreach (var (name, value) in st.Parameters) command.Parameters.Add(new NpgsqlParameter(name, value ?? DBNull.Value));
+            batch.BatchCommands.Add(command);
+        }
+        await batch.ExecuteNonQueryAsync(ct);
+        for (var n = 0; n < statements.Count; n++)
+            if (statements[n].Expect is { } expected && batch.BatchCommands[n].RecordsAffected != expected) return false;
+        return true;
+    }
+
+    protected override Statement? NotifyStatement() => ShouldNotify() ? new Statement($"NOTIFY {WorkChannel}", []) : null;
+
+    /// <summary>
+    /// An activity's result in one statement and one round trip: the task leaves, and its result goes to the instance
+    /// if that is still active on the task's execution (a second result for the task finds nothing to delete).
+    /// </summary>
+    public override async Task<bool> CompleteActivityAsync(long taskRowId, P.HistoryEvent result, NodaTime.Instant now, CancellationToken ct = default)
+    {
+        await using var w = await BeginWriteAsync(ct);
+        var statements = new List<Statement>
+        {
+            new("WITH done AS (DELETE FROM dt_tasks WHERE id = @id RETURNING instance_id, execution_id) " +
+                "INSERT INTO dt_inbox (instance_id, execution_id, visible_at, event) SELECT d.instance_id, d.execution_id, @now, @event FROM done d " +
+                $"JOIN dt_instances i ON i.instance_id = d.instance_id AND i.execution_id = d.execution_id WHERE i.status IN ({ActiveStatusList})",
+                [("id", taskRowId), ("now", now.ToUnixTimeTicks()), ("event", result.ToByteArray())], Expect: 1),
+        };
+        if (NotifyStatement() is { } notify) statements.Add(notify);
+        if (!await RunAsync(w, statements, ct)) return false;
+        await w.CommitAsync(ct);
+        return true;
+    }
+
+    /// <summary>
+    /// A claim in one round trip: lock the instances, then read the locked ones' history and visible messages by the
+    /// claim's token (the same transaction sees its own lock).
+    /// </summary>
+    public override async Task<IReadOnlyList<OrchestrationWorkItem>> ClaimOrchestrationsAsync(NodaTime.Instant now, string lockToken, NodaTime.Instant lockUntil, int max, CancellationToken ct = default)
+    {
+        await using var w = await BeginWriteAsync(ct);
+        await using var batch = new NpgsqlBatch((NpgsqlConnection)w.Connection, (NpgsqlTransaction)w.Transaction);
+        var claim = new NpgsqlBatchCommand(ClaimOrchestrationsSql);
+        claim.Parameters.Add(new NpgsqlParameter("now", now.ToUnixTimeTicks()));
+        claim.Parameters.Add(new NpgsqlParameter("token", lockToken));
+        claim.Parameters.Add(new NpgsqlParameter("until", lockUntil.ToUnixTimeTicks()));
+        claim.Parameters.Add(new NpgsqlParameter("scan", ClaimScan));
+        claim.Parameters.Add(new NpgsqlParameter("max", max));
+        batch.BatchCommands.Add(claim);
+        var history = new NpgsqlBatchCommand("SELECT h.instance_id, h.event FROM dt_history h JOIN dt_instances i ON i.instance_id = h.instance_id " +
+                                             "WHERE i.lock_owner = @token ORDER BY h.instance_id, h.seq");
+        history.Parameters.Add(new NpgsqlParameter("token", lockToken));
+        batch.BatchCommands.Add(history);
+        var inbox = new NpgsqlBatchCommand("SELECT m.id, m.instance_id, m.execution_id, m.event FROM dt_inbox m JOIN dt_instances i ON i.instance_id = m.instance_id " +
+                                           "WHERE i.lock_owner = @token AND m.visible_at <= @now ORDER BY m.id");
+        inbox.Parameters.Add(new NpgsqlParameter("token", lockToken));
+        inbox.Parameters.Add(new NpgsqlParameter("now", now.ToUnixTimeTicks()));
+        batch.BatchCommands.Add(inbox);
+
+        var claimed = new List<(string Id, string Exec, string Name, P.OrchestrationStatus Status, int Count, NodaTime.Instant? LastStep)>();
+        var events = new Dictionary<string, List<P.HistoryEvent>>();
+        var messages = new Dictionary<string, List<InboxMessage>>();
+        await using (var r = await batch.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+            {
+                claimed.Add((r.GetString(0), r.GetString(1), r.GetString(2), (P.OrchestrationStatus)r.GetInt32(3), r.GetInt32(4),
+                    r.IsDBNull(5) ? null : NodaTime.Instant.FromUnixTimeTicks(r.GetInt64(5))));
+                events[r.GetString(0)] = [];
+                messages[r.GetString(0)] = [];
+            }
+            await r.NextResultAsync(ct);
+            while (await r.ReadAsync(ct)) events[r.GetString(0)].Add(P.HistoryEvent.Parser.ParseFrom((byte[])r.GetValue(1)));
+            await r.NextResultAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                var list = messages[r.GetString(1)];
+                if (list.Count < MaxMessagesPerStep)
+                    list.Add(new InboxMessage(r.GetInt64(0), r.IsDBNull(2) ? null : r.GetString(2), P.HistoryEvent.Parser.ParseFrom((byte[])r.GetValue(3))));
+            }
+        }
+        if (claimed.Count == 0) return [];
+        await w.CommitAsync(ct);
+        return claimed.Select(x => new OrchestrationWorkItem(x.Id, x.Exec, x.Name, x.Status, x.Count, x.LastStep, lockToken, events[x.Id], messages[x.Id])).ToList();
     }
 }

@@ -309,7 +309,7 @@ public abstract class SqlTaskHubStore : ITaskHubStore
 
     // ------------------------------------------------------------------------------------------------ dispatcher side
 
-    public async Task<IReadOnlyList<OrchestrationWorkItem>> ClaimOrchestrationsAsync(Instant now, string lockToken, Instant lockUntil, int max, CancellationToken ct = default)
+    public virtual async Task<IReadOnlyList<OrchestrationWorkItem>> ClaimOrchestrationsAsync(Instant now, string lockToken, Instant lockUntil, int max, CancellationToken ct = default)
     {
         var claimed = new List<(string Id, string Exec, string Name, P.OrchestrationStatus Status, int Count, Instant? LastStep)>();
         await using (var w = await BeginWriteAsync(ct))
@@ -346,50 +346,55 @@ public abstract class SqlTaskHubStore : ITaskHubStore
         {
             await using var w = await BeginWriteAsync(ct);
             var i = s.Instance;
-            var updated = await Exec(w,
-                "UPDATE dt_instances SET execution_id = @exec, status = @status, updated_at = @updated, completed_at = @completed, " +
-                "output = @output, custom_status = @custom, failure = @failure, history_count = @count, last_step_at = @stepAt, " +
-                (i.NewExecution ? "input = @input, version = @version, " : "") +
-                "lock_owner = NULL, lock_until = NULL WHERE instance_id = @id AND lock_owner = @token", ct,
-                ("exec", i.ExecutionId), ("status", (int)i.Status), ("updated", i.UpdatedAt.ToUnixTimeTicks()), ("completed", i.CompletedAt?.ToUnixTimeTicks()),
-                ("output", i.Output), ("custom", i.CustomStatus), ("failure", i.Failure?.ToByteArray()), ("count", i.HistoryCount),
-                ("stepAt", i.StepAt.ToUnixTimeTicks()), ("input", i.Input), ("version", i.Version), ("id", s.InstanceId), ("token", s.LockToken));
-            if (updated != 1) return false; // the lock is no longer ours: another worker took the instance over
-
+            var statements = new List<Statement>
+            {
+                // The lock must still be ours: another worker may have taken the instance over (then nothing is written).
+                new("UPDATE dt_instances SET execution_id = @exec, status = @status, updated_at = @updated, completed_at = @completed, " +
+                    "output = @output, custom_status = @custom, failure = @failure, history_count = @count, last_step_at = @stepAt, " +
+                    (i.NewExecution ? "input = @input, version = @version, " : "") +
+                    "lock_owner = NULL, lock_until = NULL WHERE instance_id = @id AND lock_owner = @token",
+                    [("exec", i.ExecutionId), ("status", (int)i.Status), ("updated", i.UpdatedAt.ToUnixTimeTicks()), ("completed", i.CompletedAt?.ToUnixTimeTicks()),
+                     ("output", i.Output), ("custom", i.CustomStatus), ("failure", i.Failure?.ToByteArray()), ("count", i.HistoryCount),
+                     ("stepAt", i.StepAt.ToUnixTimeTicks()), ("input", i.Input), ("version", i.Version), ("id", s.InstanceId), ("token", s.LockToken)],
+                    Expect: 1),
+            };
+            // Every consumed message must still be there (or someone else consumed it: roll back).
             if (s.ConsumedMessageIds.Count > 0)
-            {
-                var deleted = await Exec(w, $"DELETE FROM dt_inbox WHERE {InList("id", "ids")}", ct, ("ids", IdsValue(s.ConsumedMessageIds)));
-                if (deleted != s.ConsumedMessageIds.Count) return false; // consumed by someone else: roll back
-            }
-            if (s.DropAllMessages) await Exec(w, "DELETE FROM dt_inbox WHERE instance_id = @id", ct, ("id", s.InstanceId));
+                statements.Add(new($"DELETE FROM dt_inbox WHERE {InList("id", "ids")}", [("ids", IdsValue(s.ConsumedMessageIds))], Expect: s.ConsumedMessageIds.Count));
+            if (s.DropAllMessages) statements.Add(new("DELETE FROM dt_inbox WHERE instance_id = @id", [("id", s.InstanceId)]));
             else if (s.DropExecutionId is { } drop)
-                await Exec(w, "DELETE FROM dt_inbox WHERE instance_id = @id AND execution_id = @exec", ct, ("id", s.InstanceId), ("exec", drop));
-
-            if (s.ResetHistory) await Exec(w, "DELETE FROM dt_history WHERE instance_id = @id", ct, ("id", s.InstanceId));
-            await InsertHistory(w, s.InstanceId, s.Instance.ExecutionId, s.HistoryStart, s.AppendHistory, ct);
-
+                statements.Add(new("DELETE FROM dt_inbox WHERE instance_id = @id AND execution_id = @exec", [("id", s.InstanceId), ("exec", drop)]));
+            if (s.ResetHistory) statements.Add(new("DELETE FROM dt_history WHERE instance_id = @id", [("id", s.InstanceId)]));
+            statements.AddRange(HistoryStatements(s.InstanceId, i.ExecutionId, s.HistoryStart, s.AppendHistory));
             if (s.DropExecutionId is { } dropTasks)
-                await Exec(w, "DELETE FROM dt_tasks WHERE instance_id = @id AND execution_id = @exec", ct, ("id", s.InstanceId), ("exec", dropTasks));
+                statements.Add(new("DELETE FROM dt_tasks WHERE instance_id = @id AND execution_id = @exec", [("id", s.InstanceId), ("exec", dropTasks)]));
             foreach (var t in s.Tasks)
-                await Exec(w, "INSERT INTO dt_tasks (instance_id, execution_id, task_id, request, visible_at) VALUES (@id, @exec, @task, @request, @visible)", ct,
-                    ("id", t.InstanceId), ("exec", t.ExecutionId), ("task", t.TaskId), ("request", t.Request.ToByteArray()), ("visible", t.VisibleAt.ToUnixTimeTicks()));
+                statements.Add(new("INSERT INTO dt_tasks (instance_id, execution_id, task_id, request, visible_at) VALUES (@id, @exec, @task, @request, @visible)",
+                    [("id", t.InstanceId), ("exec", t.ExecutionId), ("task", t.TaskId), ("request", t.Request.ToByteArray()), ("visible", t.VisibleAt.ToUnixTimeTicks())]));
 
-            foreach (var child in s.Children)
+            if (s.Children.Count > 0)
             {
-                var existing = await Scalar(w.Connection, w.Transaction, $"SELECT status FROM dt_instances WHERE instance_id = @id{ForUpdate}", ct, ("id", child.Instance.InstanceId));
-                if (existing is null || TaskHubStatus.IsTerminal((P.OrchestrationStatus)Convert.ToInt32(existing)))
+                // Sub-orchestrations (rare): created one by one before the messages, which may be addressed to them.
+                if (!await RunAsync(w, statements, ct)) return false;
+                statements.Clear();
+                foreach (var child in s.Children)
                 {
-                    if (existing is not null)
+                    var existing = await Scalar(w.Connection, w.Transaction, $"SELECT status FROM dt_instances WHERE instance_id = @id{ForUpdate}", ct, ("id", child.Instance.InstanceId));
+                    if (existing is null || TaskHubStatus.IsTerminal((P.OrchestrationStatus)Convert.ToInt32(existing)))
                     {
-                        await Exec(w, "DELETE FROM dt_instances WHERE instance_id = @id", ct, ("id", child.Instance.InstanceId));
-                        await DeleteInstanceData(w, child.Instance.InstanceId, ct);
+                        if (existing is not null)
+                        {
+                            await Exec(w, "DELETE FROM dt_instances WHERE instance_id = @id", ct, ("id", child.Instance.InstanceId));
+                            await DeleteInstanceData(w, child.Instance.InstanceId, ct);
+                        }
+                        await InsertInstance(w, child.Instance, ct);
                     }
-                    await InsertInstance(w, child.Instance, ct);
+                    else statements.Add(Outgoing(child.FailureToParent));
                 }
-                else await InsertOutgoing(w, child.FailureToParent, ct);
             }
-            foreach (var m in s.Messages) await InsertOutgoing(w, m, ct);
-            if (s.Tasks.Count > 0 || s.Messages.Count > 0) await NotifyWorkAsync(w.Connection, w.Transaction, ct);
+            statements.AddRange(s.Messages.Select(Outgoing));
+            if ((s.Tasks.Count > 0 || s.Messages.Count > 0) && NotifyStatement() is { } notify) statements.Add(notify);
+            if (!await RunAsync(w, statements, ct)) return false;
             await w.CommitAsync(ct);
             return true;
         }
@@ -399,31 +404,49 @@ public abstract class SqlTaskHubStore : ITaskHubStore
         }
     }
 
+    /// <summary>One statement of a write, and how many rows it must touch (null: any number).</summary>
+    protected sealed record Statement(string Sql, (string Name, object? Value)[] Parameters, int? Expect = null);
+
+    /// <summary>
+    /// Runs a write's statements in order in its transaction. False when one touches a different number of rows than it
+    /// expects (the caller then writes nothing). PostgreSQL sends them all in one round trip.
+    /// </summary>
+    protected virtual async Task<bool> RunAsync(WriteScope w, IReadOnlyList<Statement> statements, CancellationToken ct)
+    {
+        foreach (var st in statements)
+        {
+            var n = await Exec(w, st.Sql, ct, st.Parameters);
+            if (st.Expect is { } expected && n != expected) return false;
+        }
+        return true;
+    }
+
+    /// <summary>PostgreSQL: NOTIFY for other nodes (throttled); SQLite: none.</summary>
+    protected virtual Statement? NotifyStatement() => null;
+
+    /// <summary>A step's history rows (one statement per row; PostgreSQL: one statement for all).</summary>
+    protected virtual IEnumerable<Statement> HistoryStatements(string instanceId, string executionId, int start, IReadOnlyList<P.HistoryEvent> events) =>
+        events.Select((e, n) => new Statement("INSERT INTO dt_history (instance_id, seq, execution_id, event) VALUES (@id, @seq, @exec, @event)",
+            [("id", instanceId), ("seq", start + n), ("exec", executionId), ("event", e.ToByteArray())]));
+
+    /// <summary>A message to an instance's inbox: always (its own), or only if the target is active (and on that execution).</summary>
+    private Statement Outgoing(OutgoingMessage m) => m.Delivery == Delivery.Self
+        ? new("INSERT INTO dt_inbox (instance_id, execution_id, visible_at, event) VALUES (@id, @exec, @visible, @event)",
+            [("id", m.InstanceId), ("exec", m.ExecutionId), ("visible", m.VisibleAt.ToUnixTimeTicks()), ("event", m.Event.ToByteArray())])
+        : new($"INSERT INTO dt_inbox (instance_id, execution_id, visible_at, event) " +
+              $"SELECT instance_id, @exec, {Greatest("@visible", "COALESCE(scheduled_start_at, 0)")}, @event FROM dt_instances " +
+              $"WHERE instance_id = @id AND status IN ({ActiveList})" + (m.ExecutionId is not null ? " AND execution_id = @exec" : ""),
+            [("id", m.InstanceId), ("exec", m.ExecutionId), ("visible", m.VisibleAt.ToUnixTimeTicks()), ("event", m.Event.ToByteArray())]);
+
     private async Task InsertOutgoing(WriteScope w, OutgoingMessage m, CancellationToken ct)
     {
-        if (m.Delivery == Delivery.Self)
-        {
-            await InsertMessage(w, m.InstanceId, m.ExecutionId, m.VisibleAt, m.Event, ct);
-            return;
-        }
-        await Exec(w,
-            $"INSERT INTO dt_inbox (instance_id, execution_id, visible_at, event) " +
-            $"SELECT instance_id, @exec, {Greatest("@visible", "COALESCE(scheduled_start_at, 0)")}, @event FROM dt_instances " +
-            $"WHERE instance_id = @id AND status IN ({ActiveList})" + (m.ExecutionId is not null ? " AND execution_id = @exec" : ""), ct,
-            ("id", m.InstanceId), ("exec", m.ExecutionId), ("visible", m.VisibleAt.ToUnixTimeTicks()), ("event", m.Event.ToByteArray()));
+        var st = Outgoing(m);
+        await Exec(w, st.Sql, ct, st.Parameters);
     }
 
     private Task<int> InsertMessage(WriteScope w, string instanceId, string? executionId, Instant visibleAt, P.HistoryEvent e, CancellationToken ct) =>
         Exec(w, "INSERT INTO dt_inbox (instance_id, execution_id, visible_at, event) VALUES (@id, @exec, @visible, @event)", ct,
             ("id", instanceId), ("exec", executionId), ("visible", visibleAt.ToUnixTimeTicks()), ("event", e.ToByteArray()));
-
-    /// <summary>Appends history rows (one statement per row; PostgreSQL overrides with one statement for all).</summary>
-    protected virtual async Task InsertHistory(WriteScope w, string instanceId, string executionId, int start, IReadOnlyList<P.HistoryEvent> events, CancellationToken ct)
-    {
-        for (var n = 0; n < events.Count; n++)
-            await Exec(w, "INSERT INTO dt_history (instance_id, seq, execution_id, event) VALUES (@id, @seq, @exec, @event)", ct,
-                ("id", instanceId), ("seq", start + n), ("exec", executionId), ("event", events[n].ToByteArray()));
-    }
 
     public async Task DiscardAsync(string instanceId, string lockToken, IReadOnlyList<long> messageIds, Instant retryAt, CancellationToken ct = default)
     {
@@ -457,7 +480,7 @@ public abstract class SqlTaskHubStore : ITaskHubStore
         return list;
     }
 
-    public async Task<bool> CompleteActivityAsync(long taskRowId, P.HistoryEvent result, Instant now, CancellationToken ct = default)
+    public virtual async Task<bool> CompleteActivityAsync(long taskRowId, P.HistoryEvent result, Instant now, CancellationToken ct = default)
     {
         await using var w = await BeginWriteAsync(ct);
         string? instanceId = null, executionId = null;
@@ -465,7 +488,6 @@ public abstract class SqlTaskHubStore : ITaskHubStore
             if (await r.ReadAsync(ct)) { instanceId = r.GetString(0); executionId = r.GetString(1); }
         if (instanceId is null) return false; // recorded already (a duplicate run), or its execution is gone
         await InsertOutgoing(w, new OutgoingMessage(instanceId, executionId, now, result, Delivery.IfActive), ct);
-        await NotifyWorkAsync(w.Connection, w.Transaction, ct);
         await w.CommitAsync(ct);
         return true;
     }
@@ -509,7 +531,7 @@ public abstract class SqlTaskHubStore : ITaskHubStore
 
     // ------------------------------------------------------------------------------------------------ plumbing
 
-    private static InstanceRecord ReadInstance(DbDataReader r) => new(
+    protected static InstanceRecord ReadInstance(DbDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3),
         (P.OrchestrationStatus)Convert.ToInt32(r.GetValue(4)),
         Instant.FromUnixTimeTicks(Convert.ToInt64(r.GetValue(5))), Instant.FromUnixTimeTicks(Convert.ToInt64(r.GetValue(6))),
@@ -563,6 +585,8 @@ public abstract class SqlTaskHubStore : ITaskHubStore
         }
         return cmd;
     }
+
+    protected static string ActiveStatusList => ActiveList;
 
     protected static async Task<int> Exec(WriteScope w, string sql, CancellationToken ct, params (string, object?)[] ps)
     {
