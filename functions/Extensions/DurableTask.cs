@@ -1,6 +1,7 @@
 using CareWorkflows.Definitions;
 using CareWorkflows.Definitions.Incidents;
 using CareWorkflows.Definitions.QualityConcerns;
+using CareWorkflows.Definitions.TrustedAssessor;
 using CareWorkflows.Functions.Workflows;
 using CareWorkflows.Runtime.Engine;
 using CareWorkflows.TaskHub.Engine;
@@ -31,6 +32,9 @@ public static class DurableTaskHosting
         r.AddOrchestrator<Definitions.Visits.VisitAlertOrchestration>();
         r.AddOrchestrator<Definitions.Visits.NoReplyOrchestration>();
         r.AddActivity<Definitions.Visits.StartNoReply>();
+        r.AddOrchestrator<TrustedAssessorAdjustmentOrchestration>();
+        r.AddActivity<ClaimPackage>();
+        r.AddActivity<SetPackageHours>();
         r.AddActivity<SendMessage>();
         r.AddActivity<Note>();
         r.AddActivity<ReadSetup>();

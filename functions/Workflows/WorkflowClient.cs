@@ -3,6 +3,7 @@ using CareWorkflows.Definitions;
 using CareWorkflows.Definitions.Incidents;
 using CareWorkflows.Definitions.QualityConcerns;
 using CareWorkflows.Definitions.Visits;
+using CareWorkflows.Definitions.TrustedAssessor;
 using CareWorkflows.Runtime.Engine;
 using CareWorkflows.Runtime.Store;
 using Grpc.Core;
@@ -31,6 +32,8 @@ public sealed class WorkflowClient(DurableTaskClient client, WorkflowRuntime leg
     public static readonly IReadOnlyDictionary<string, OrchestratedType> Orchestrated = new Dictionary<string, OrchestratedType>
     {
         [QualityConcern.Type] = new(QualityConcern.Type, QualityConcern.Orchestration, QualityConcern.Version, typeof(QualityConcern.State), QualityConcernRules.ParseReply),
+        [TrustedAssessorAdjustment.Type] = new(TrustedAssessorAdjustment.Type, TrustedAssessorAdjustment.Orchestration, TrustedAssessorAdjustment.Version,
+            typeof(TrustedAssessorAdjustment.State), TrustedAssessorAdjustmentRules.ParseReply),
         [SeriousIncident.Type] = new(SeriousIncident.Type, SeriousIncident.Orchestration, SeriousIncident.Version, typeof(SeriousIncident.State), SeriousIncidentRules.ParseReply),
         [VisitAlert.Type] = new(VisitAlert.Type, VisitAlert.Orchestration, VisitAlert.Version, typeof(VisitAlert.State), VisitAlertRules.ParseReply),
         [NoReply.Type] = new(NoReply.Type, NoReply.Orchestration, NoReply.Version, typeof(NoReply.State), NoReplyRules.ParseReply),
@@ -106,6 +109,25 @@ public sealed class WorkflowClient(DurableTaskClient client, WorkflowRuntime leg
     /// <summary>The reference reserved under <paramref name="key"/> by <see cref="StartOnceAsync"/>, if any.</summary>
     public async Task<string?> ReservedAsync(string key, CancellationToken ct = default) =>
         await idempotency.FindCommandResultAsync(key, ct) is { } stored ? JsonSerializer.Deserialize<TransitionOutcome>(stored, WorkflowJson.Options)?.Reference : null;
+
+    /// <summary>
+    /// Leaves nothing of an instance whose orchestration refused its own start (a trusted-assessor proposal that lost its
+    /// package to another, say): waits briefly for it to end, then purges it. Callers decide; nothing else changes.
+    /// </summary>
+    public async Task DiscardRefusedStartAsync(string reference, CancellationToken ct = default)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        wait.CancelAfter(OutcomeWait);
+        try
+        {
+            await client.WaitForInstanceCompletionAsync(reference, getInputsAndOutputs: false, wait.Token);
+            await client.PurgeInstanceAsync(reference, cancellation: ct);
+        }
+        catch (Exception e) when (e is OperationCanceledException or RpcException && !ct.IsCancellationRequested)
+        {
+            logger.LogWarning("{Reference} refused its start but could not be purged now: {Error}", reference, e.Message);
+        }
+    }
 
     private static bool IsAlreadyExists(Exception e) =>
         e is RpcException { StatusCode: StatusCode.AlreadyExists } || e.GetType().Name.Contains("AlreadyExists", StringComparison.Ordinal);

@@ -295,7 +295,6 @@ public sealed class AuthorisationMatrixTests
         var failures = new List<string>();
         var gone = Expected.Keys.Except(endpoints.Select(e => e.Key)).ToList();
         if (gone.Count > 0) failures.Add("Rows for endpoints that no longer exist: " + string.Join(", ", gone));
-        var store = app.Services.GetRequiredService<IWorkflowStore>();
 
         foreach (var (key, method, pattern, page) in endpoints)
         {

@@ -75,6 +75,18 @@ public sealed class HistoryRecordings
     }
 
     [Fact]
+    public async Task Trusted_assessor_adjustment_within_parameters_reminded_signed_off_approved()
+    {
+        if (Environment.GetEnvironmentVariable("CW_RECORD_HISTORIES") is not { Length: > 0 }) Assert.Skip("Set CW_RECORD_HISTORIES=1 to record histories again.");
+        await using var app = await TrustedAssessor.TrustedAssessorTestKit.ReadyAsync(); // PROV-A, its qualified assessor, PKG-1 at 10 hours
+        var reference = await TrustedAssessor.TrustedAssessorTestKit.ProposeOkAsync(app, 10m, 8m); // -20%: in effect at once, sent for sign-off
+        await app.AdvanceToAsync(Instant.FromUtc(2026, 12, 1, 9, 1)); // the sign-off reminder, on the 5th working day (due at its end)
+        var signed = await TrustedAssessor.TrustedAssessorTestKit.ActAsync(app, Roles.SeniorCareManager, reference, "sign-off", new { note = "Fits the goals" });
+        Assert.True(signed.IsSuccessStatusCode, await signed.Content.ReadAsStringAsync()); // signed off: approved, payment adjustment, adjustment.approved
+        await SaveAsync(app, reference);
+    }
+
+    [Fact]
     public async Task Serious_incident_reported_reminded_full_report_updated_escalated()
     {
         if (Environment.GetEnvironmentVariable("CW_RECORD_HISTORIES") is not { Length: > 0 }) Assert.Skip("Set CW_RECORD_HISTORIES=1 to record histories again.");
