@@ -1,4 +1,5 @@
 using CareWorkflows.Definitions;
+using CareWorkflows.Definitions.D2A;
 using CareWorkflows.Definitions.QualityConcerns;
 using CareWorkflows.Functions.Workflows;
 using CareWorkflows.Runtime.Engine;
@@ -26,6 +27,7 @@ public static class DurableTaskHosting
     public static void RegisterWorkflows(DurableTaskRegistry r)
     {
         r.AddOrchestrator<QualityConcernOrchestration>();
+        r.AddOrchestrator<D2AReferralOrchestration>();
         r.AddActivity<SendMessage>();
         r.AddActivity<Note>();
         r.AddActivity<ReadSetup>();

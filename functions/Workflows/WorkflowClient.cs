@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CareWorkflows.Definitions;
+using CareWorkflows.Definitions.D2A;
 using CareWorkflows.Definitions.QualityConcerns;
 using CareWorkflows.Runtime.Engine;
 using CareWorkflows.Runtime.Store;
@@ -29,6 +30,7 @@ public sealed class WorkflowClient(DurableTaskClient client, WorkflowRuntime leg
     public static readonly IReadOnlyDictionary<string, OrchestratedType> Orchestrated = new Dictionary<string, OrchestratedType>
     {
         [QualityConcern.Type] = new(QualityConcern.Type, QualityConcern.Orchestration, QualityConcern.Version, typeof(QualityConcern.State), QualityConcernRules.ParseReply),
+        [D2AReferral.Type] = new(D2AReferral.Type, D2AReferral.Orchestration, D2AReferral.Version, typeof(D2AReferral.State), D2AReferralRules.ParseReply),
     };
 
     /// <summary>How long an answer waits for the orchestration to take an input before answering 202 (Workflows:AnswerWaitSeconds, default 2).</summary>
