@@ -21,6 +21,55 @@ namespace CareWorkflows.Functions.Pages.Instances;
 public sealed class DetailsModel(Workflows.WorkflowClient workflows, IClock clock, IProviderDirectory directory) : CareWorkflowsPage
 {
     public InstanceRow Row { get; private set; } = null!;
+
+    /// <summary>One line of the timeline as people read it: when (UK time), a sentence, who, and a message's fate.</summary>
+    public sealed record TimelineItem(Instant At, string Sentence, string? Who, string? Status, bool Failed, string? Detail);
+
+    /// <summary>
+    /// The timeline in order: an orchestrated instance's history as sentences (each message with what became of it);
+    /// an instance of the previous runtime as its events and messages.
+    /// </summary>
+    public IReadOnlyList<TimelineItem> TimelineItems
+    {
+        get
+        {
+            var items = new List<TimelineItem>();
+            var shown = new HashSet<Guid>();
+            foreach (var e in Timeline)
+            {
+                using var doc = System.Text.Json.JsonDocument.Parse(e.Data);
+                var root = doc.RootElement;
+                var who = e.ActorRole == Roles.System ? null : $"{e.ActorId} ({PageText.RoleName(e.ActorRole)})";
+                if (root.ValueKind == System.Text.Json.JsonValueKind.Object && root.TryGetProperty("text", out var text))
+                {
+                    OutboxMessage? message = null;
+                    if (root.TryGetProperty("data", out var data) && data.ValueKind == System.Text.Json.JsonValueKind.Object &&
+                        data.TryGetProperty("id", out var id) && Guid.TryParse(id.GetString(), out var messageId))
+                    {
+                        message = Messages.FirstOrDefault(m => m.Id == messageId);
+                        shown.Add(messageId);
+                    }
+                    items.Add(new TimelineItem(e.At, text.GetString() ?? "", who,
+                        message is null ? null : message.DeliveryStatus is { } ds ? $"{message.Status}, {ds}" : message.Status.ToString(),
+                        message?.Status == OutboxStatus.Failed, message?.LastError));
+                }
+                else items.Add(new TimelineItem(e.At, PageText.Words(e.Type), who ?? PageText.RoleName(e.ActorRole), null, false, Brief(root)));
+            }
+            foreach (var m in Messages.Where(m => !shown.Contains(m.Id)))
+                items.Add(new TimelineItem(m.CreatedAt, $"Message: {m.Subject} ({m.Channel.ToString().ToLowerInvariant()} to {m.To})", null,
+                    m.DeliveryStatus is { } ds ? $"{m.Status}, {ds}" : m.Status.ToString(), m.Status == OutboxStatus.Failed, m.LastError));
+            return items.OrderBy(i => i.At).ToList();
+        }
+    }
+
+    private static string? Brief(System.Text.Json.JsonElement e)
+    {
+        if (e.ValueKind != System.Text.Json.JsonValueKind.Object) return null;
+        var parts = e.EnumerateObject().Where(p => p.Value.ValueKind is System.Text.Json.JsonValueKind.String or System.Text.Json.JsonValueKind.Number)
+            .Take(4).Select(p => $"{PageText.Words(p.Name)}: {(p.Value.ValueKind == System.Text.Json.JsonValueKind.String ? p.Value.GetString() : p.Value.GetRawText())}");
+        var text = string.Join("; ", parts);
+        return text.Length > 300 ? text[..300] + "…" : text.Length == 0 ? null : text;
+    }
     private Workflows.InstanceSnapshot _instance = null!;
     public object State { get; private set; } = null!;
     public Instant Now { get; private set; }

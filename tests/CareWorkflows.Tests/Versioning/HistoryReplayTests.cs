@@ -1,0 +1,76 @@
+using CareWorkflows.Definitions;
+using CareWorkflows.Definitions.QualityConcerns;
+using CareWorkflows.TaskHub.Store;
+using CareWorkflows.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using NodaTime;
+
+namespace CareWorkflows.Tests.Versioning;
+
+/// <summary>
+/// Versioning: real histories, recorded from each workflow's main paths (Versioning/Histories/*.history.json), replayed
+/// step by step against today's orchestrator code. Instances outlive deployments (a referral runs six weeks): a change
+/// that decides any recorded step differently fails here. An intended change of behaviour ships as a new orchestrator
+/// version beside the old one (registered under the same name, newer version), and its own recording is added.
+/// To record again (only when adding a workflow or a version): CW_RECORD_HISTORIES=1 and run HistoryRecordings.
+/// </summary>
+public sealed class HistoryReplayTests
+{
+    public static TheoryData<string> Recordings =>
+        new(Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "Versioning", "Histories"), "*.history.json").Select(Path.GetFileName).Order()!);
+
+    [Theory, MemberData(nameof(Recordings))]
+    public void Every_recorded_step_decides_the_same_today(string file)
+    {
+        var history = HistoryReplay.FromJson(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Versioning", "Histories", file)));
+        Assert.True(history.Count > 10, $"{file} is too short to be a main path");
+        var steps = HistoryReplay.ReplayEveryStep(file.Split('.')[0], history);
+        Assert.True(steps > 3, $"{file}: only {steps} steps");
+    }
+
+    [Fact]
+    public void A_changed_decision_in_a_recorded_step_is_caught()
+    {
+        // The recorded quality concern, with one step's recorded decision altered: the replay must refuse it.
+        var file = Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "Versioning", "Histories"), "QC-*.history.json").Single();
+        var history = HistoryReplay.FromJson(File.ReadAllText(file)).Select(e => e.Clone()).ToList();
+        var timer = history.First(e => e.TimerCreated is not null);
+        timer.TimerCreated.FireAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(timer.TimerCreated.FireAt.ToDateTime().AddHours(1));
+        var e = Assert.Throws<InvalidOperationException>(() => HistoryReplay.ReplayEveryStep("QC-ALTERED", history));
+        Assert.Contains("decides differently", e.Message);
+    }
+}
+
+/// <summary>
+/// Records the histories HistoryReplayTests replays: each workflow through its main paths, end to end on our server.
+/// Skipped unless CW_RECORD_HISTORIES is set (the recordings are committed, never rewritten by a normal run).
+/// </summary>
+public sealed class HistoryRecordings
+{
+    private static string Target => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "Versioning", "Histories"));
+
+    private static async Task SaveAsync(CareWorkflowsApp app, string reference)
+    {
+        await app.SettleAsync();
+        var history = await app.Services.GetRequiredService<ITaskHubStore>().GetHistoryAsync(reference, TestContext.Current.CancellationToken);
+        Directory.CreateDirectory(Target);
+        await File.WriteAllTextAsync(Path.Combine(Target, $"{reference}.history.json"), HistoryReplay.ToJson(history), TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task Quality_concern_overdue_escalated_answered_late_action_plan_accepted()
+    {
+        if (Environment.GetEnvironmentVariable("CW_RECORD_HISTORIES") is not { Length: > 0 }) Assert.Skip("Set CW_RECORD_HISTORIES=1 to record histories again.");
+        await using var app = new CareWorkflowsApp();
+        var qa = app.As(Roles.QualityAssurance);
+        var raised = await qa.PostJsonAsync("/api/quality-concerns", new { providerId = "east-kestrel", concern = "Late evening calls.", responseWorkingDays = 3 });
+        var reference = raised.Str("reference");
+        await app.AdvanceToAsync(Instant.FromUtc(2026, 12, 1, 0, 1)); // reminder, overdue, QA lead
+        var provider = app.As(Roles.Provider, "east-kestrel");
+        await provider.PostJsonAsync($"/api/quality-concerns/{reference}/response", new { investigation = "Rota reviewed.", issueFound = true, actions = "Rota changed." });
+        await qa.PostJsonAsync($"/api/quality-concerns/{reference}/decision", new { outcome = "ActionPlanRequired", reason = "No timescales." });
+        await provider.PostJsonAsync($"/api/quality-concerns/{reference}/action-plan", new { plan = "1. Rota fix by 14 Dec." });
+        await qa.PostJsonAsync($"/api/quality-concerns/{reference}/decision", new { outcome = "Accepted", reason = "Specific and timed." });
+        await SaveAsync(app, reference);
+    }
+}
