@@ -98,6 +98,8 @@ public static class D2AReferralsApi
     {
         if (!actor.IsIn(D2AReferral.Raisers))
             return (new TransitionOutcome(OutcomeKind.Rejected, Rejection: new Rejection(RejectionKind.Forbidden, "Not allowed", "Only the discharge team raises D2A referrals.")), null);
+        // A resend (same key) gets the first referral, even if the checks below would refuse it now (the discharge time passed).
+        if (idempotencyKey is not null && await workflows.StartedBeforeAsync(D2AReferral.Type, idempotencyKey, ct) is { } earlier) return (earlier, null);
         var errors = new Dictionary<string, string[]>();
         void Need(bool ok, string field, string message) { if (!ok) errors[field] = [message]; }
         var p = body.Patient;

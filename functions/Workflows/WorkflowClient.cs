@@ -51,22 +51,62 @@ public sealed class WorkflowClient(DurableTaskClient client, WorkflowRuntime leg
     public async Task<TransitionOutcome> StartAsync(string type, WorkflowInput start, Actor actor, string? idempotencyKey = null, CancellationToken ct = default)
     {
         if (!Orchestrated.TryGetValue(type, out var o)) return await legacy.StartAsync(type, start, actor, idempotencyKey, ct);
-        if (idempotencyKey is not null && await idempotency.FindCommandResultAsync(idempotencyKey, ct) is { } first) return Replay(first);
+        if (idempotencyKey is not null && await StartedBeforeAsync(type, idempotencyKey, ct) is { } earlier) return earlier;
         var inputId = idempotencyKey ?? Guid.NewGuid().ToString("N");
         var startType = typeof(WorkflowStart<>).MakeGenericType(start.GetType());
         var body = Activator.CreateInstance(startType, inputId, actor, start, setup.Current)!;
         for (var attempt = 1; ; attempt++)
         {
-            var reference = References.New(type);
+            // With a key, the first reference tried is the key's own: a start resent after a crash (scheduled, not yet
+            // remembered) finds its instance instead of starting a second one.
+            var reference = attempt == 1 && idempotencyKey is not null ? KeyedReference(type, idempotencyKey) : References.New(type);
             try
             {
                 await client.ScheduleNewOrchestrationInstanceAsync(o.Orchestration, body, new StartOrchestrationOptions(reference) { Version = o.Version }, ct);
             }
-            catch (Exception e) when (attempt < 20 && IsAlreadyExists(e)) { continue; } // the reference was taken: draw again
+            catch (Exception e) when (attempt < 20 && IsAlreadyExists(e))
+            {
+                // The same key sent twice at once: the other request started it.
+                if (attempt == 1 && idempotencyKey is not null && await StartedBeforeAsync(type, idempotencyKey, ct) is { } concurrent) return concurrent;
+                continue; // the reference was taken by another start: draw again
+            }
             var outcome = await OutcomeAsync(reference, inputId, ct) ?? new TransitionOutcome(OutcomeKind.Applied, reference, "Starting");
             await RememberAsync(idempotencyKey, outcome, ct);
             return outcome;
         }
+    }
+
+    /// <summary>
+    /// The outcome of a start already made with <paramref name="idempotencyKey"/> (remembered, or — after a crash between
+    /// starting and remembering — found at the key's own reference), answered as a replay; null when there was none.
+    /// The edges ask before checking a start again, so a resend is answered with the first result even when the
+    /// checks would now refuse it (e.g. an expected discharge time that has since passed).
+    /// </summary>
+    public async Task<TransitionOutcome?> StartedBeforeAsync(string type, string idempotencyKey, CancellationToken ct = default)
+    {
+        if (await idempotency.FindCommandResultAsync(idempotencyKey, ct) is { } first) return Replay(first);
+        if (!Orchestrated.ContainsKey(type)) return null;
+        var reference = KeyedReference(type, idempotencyKey);
+        if (!await StartedWithAsync(reference, idempotencyKey, ct)) return null;
+        var earlier = await OutcomeAsync(reference, idempotencyKey, ct) ?? new TransitionOutcome(OutcomeKind.Applied, reference, "Starting");
+        await RememberAsync(idempotencyKey, earlier, ct);
+        return earlier.Kind == OutcomeKind.Applied ? earlier with { Kind = OutcomeKind.Replayed } : earlier;
+    }
+
+    /// <summary>A reference drawn from an idempotency key (the same key, the same reference), in the reference alphabet.</summary>
+    private static string KeyedReference(string type, string key)
+    {
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{type}\n{key}"));
+        return $"{type}-{new string(hash.Take(5).Select(b => References.Alphabet[b % References.Alphabet.Length]).ToArray())}";
+    }
+
+    /// <summary>Whether the instance was started by the input <paramref name="inputId"/> (its start input says so).</summary>
+    private async Task<bool> StartedWithAsync(string reference, string inputId, CancellationToken ct)
+    {
+        var m = await client.GetInstanceAsync(reference, getInputsAndOutputs: true, ct);
+        if (m?.SerializedInput is not { Length: > 0 } json) return false;
+        try { return JsonDocument.Parse(json).RootElement is { ValueKind: JsonValueKind.Object } start && start.TryGetProperty("inputId", out var id) && id.GetString() == inputId; }
+        catch (JsonException) { return false; }
     }
 
     private static bool IsAlreadyExists(Exception e) =>

@@ -470,6 +470,35 @@ public sealed class D2AReferralTests
     }
 
     [Fact]
+    public async Task A_resent_create_gets_the_first_referral_after_its_discharge_time_passed_and_after_a_crash_before_its_result_was_kept()
+    {
+        await using var app = new CareWorkflowsApp();
+        var client = app.As(Roles.DischargeTeam);
+        async Task<string> PostAsync()
+        {
+            using var req = new HttpRequestMessage(HttpMethod.Post, "/api/d2a/referrals") { Content = JsonContent.Create(Referral()) };
+            req.Headers.Add("Idempotency-Key", "passport-8842");
+            var r = await client.SendAsync(req);
+            Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+            return (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("reference").GetString()!;
+        }
+        var first = await PostAsync();
+        await app.AdvanceAsync(Duration.FromHours(6)); // 15:00: the expected discharge (14:00) is past, so the body alone would be refused
+        Assert.Equal(first, await PostAsync());
+
+        // A crash after the instance started but before its result was kept: the resend finds the instance by its key.
+        await using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={app.DatabasePath}"))
+        {
+            await db.OpenAsync();
+            await using var delete = db.CreateCommand();
+            delete.CommandText = "DELETE FROM commands WHERE idempotency_key LIKE '%passport-8842'";
+            Assert.Equal(1, await delete.ExecuteNonQueryAsync());
+        }
+        Assert.Equal(first, await PostAsync());
+        Assert.Equal(1, await InstanceCountAsync(app));
+    }
+
+    [Fact]
     public async Task Key_path_runs_on_PostgreSQL()
     {
         await using var app = new CareWorkflowsApp(TestDatabases.StorePostgres, settings: new Dictionary<string, string?> { ["Providers:SeedDemo"] = "true" });
