@@ -12,7 +12,8 @@ using NodaTime;
 namespace CareWorkflows.Functions.Workflows;
 
 /// <summary>An orchestrated workflow type: its orchestration, version, published state and how it reads replies.</summary>
-public sealed record OrchestratedType(string Type, string Orchestration, string Version, Type StateType, Func<OpenAsk, IReadOnlyDictionary<string, string>, ReplyResult> ParseReply);
+public sealed record OrchestratedType(string Type, string Orchestration, string Version, Type StateType, Func<OpenAsk, IReadOnlyDictionary<string, string>, ReplyResult> ParseReply,
+    Func<object, Actor, WorkflowInput, Instant, PolicySettings, string, Rejection?>? Check = null);
 
 /// <summary>One instance as the API and pages see it, whichever engine runs it.</summary>
 public sealed record InstanceSnapshot(InstanceRow Row, object State, IReadOnlyList<AskRow> Asks, IReadOnlyList<TimerRow> Timers,
@@ -30,7 +31,8 @@ public sealed class WorkflowClient(DurableTaskClient client, WorkflowRuntime leg
     public static readonly IReadOnlyDictionary<string, OrchestratedType> Orchestrated = new Dictionary<string, OrchestratedType>
     {
         [QualityConcern.Type] = new(QualityConcern.Type, QualityConcern.Orchestration, QualityConcern.Version, typeof(QualityConcern.State), QualityConcernRules.ParseReply),
-        [D2AReferral.Type] = new(D2AReferral.Type, D2AReferral.Orchestration, D2AReferral.Version, typeof(D2AReferral.State), D2AReferralRules.ParseReply),
+        [D2AReferral.Type] = new(D2AReferral.Type, D2AReferral.Orchestration, D2AReferral.Version, typeof(D2AReferral.State), D2AReferralRules.ParseReply,
+            (state, actor, input, now, policy, reference) => D2AReferralRules.Check((D2AReferral.State)state, actor, input, now, policy, reference)),
     };
 
     /// <summary>How long an answer waits for the orchestration to take an input before answering 202 (Workflows:AnswerWaitSeconds, default 2).</summary>
@@ -315,6 +317,15 @@ public sealed class WorkflowClient(DurableTaskClient client, WorkflowRuntime leg
         Orchestrated.TryGetValue(row.Type, out var o)
             ? (row.State is { Length: > 2 } json ? JsonSerializer.Deserialize(json, o.StateType, WorkflowJson.Options) : null) ?? new object()
             : legacy.DeserializeState(row);
+
+    /// <summary>
+    /// The workflow's own checks of an input against the instance's published state (the orchestration checks again when
+    /// it takes it): a refusal here is answered without sending anything, so the same link can be used again corrected.
+    /// Null when it would be taken, or the type has no such checks.
+    /// </summary>
+    public Rejection? Check(InstanceSnapshot instance, WorkflowInput input, Actor actor) =>
+        Orchestrated.TryGetValue(instance.Row.Type, out var o) && o.Check is { } check
+            ? check(instance.State, actor, input, clock.GetCurrentInstant(), setup.Current.PolicySettings, instance.Row.Reference) : null;
 
     /// <summary>Reads an answer (link form, SMS or email reply) into the instance's input.</summary>
     public ReplyResult ParseReply(InstanceSnapshot instance, OpenAsk ask, IReadOnlyDictionary<string, string> fields) =>
