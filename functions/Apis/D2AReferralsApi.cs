@@ -1,15 +1,17 @@
 using System.Net;
 using System.Text;
 using CareWorkflows.Definitions;
-using CareWorkflows.Definitions.Workflows;
+using CareWorkflows.Definitions.D2A;
 using CareWorkflows.Functions.Auth;
 using CareWorkflows.Functions.Extensions;
 using CareWorkflows.Functions.Hosting;
+using CareWorkflows.Functions.Workflows;
 using CareWorkflows.Runtime.Engine;
 using CareWorkflows.Runtime.Links;
 using CareWorkflows.Runtime.Providers;
 using CareWorkflows.Runtime.Store;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.DurableTask.Client;
 using NodaTime;
 using NodaTime.Text;
 
@@ -38,15 +40,15 @@ public sealed record CloseBody(D2AOutcome? Outcome, string? Notes = null);
 public sealed record ReferralResult(string Reference, string Status);
 
 /// <summary>
-/// D2A referrals (docs/d2a.md). The API resolves eligible patch and framework providers from the directory when a
-/// referral is raised and passes them in the start input, so the definition stays pure.
+/// D2A referrals (docs/d2a.md), run by the D2AReferral orchestration. The API resolves eligible patch and framework
+/// providers from the directory when a referral is raised and passes them in the start input; every other input is
+/// checked at once with the workflow's own rules against the state the instance publishes, then sent to it.
 /// </summary>
 public static class D2AReferralsApi
 {
-    /// <summary>The workflow, the demo seeder and the Service Bus intake (the provider directory is registered with the service data).</summary>
+    /// <summary>The demo seeder and the Service Bus intake (the orchestration is registered with Durable Task, the directory with the service data).</summary>
     public static IServiceCollection AddD2AReferrals(this IServiceCollection services)
     {
-        services.AddSingleton<IWorkflowDefinition, D2AReferral>();
         services.AddHostedService<DemoProviderSeeder>();
         services.AddSingleton<IServiceBusReferralIntake, D2AServiceBusIntake>();
         return services;
@@ -66,33 +68,38 @@ public static class D2AReferralsApi
         api.MapPost("/{reference}/condition", ConditionAsync);
         api.MapPost("/{reference}/close", CloseAsync);
         // The winner's full details: anonymous, but only with a signed "details" link issued to the current award holder.
-        app.MapGet("/d2a/details/{token}", DetailsAsync).AllowAnonymous().WithTags("D2A referrals");
+        app.MapGet(D2AReferral.DetailsPath + "{token}", DetailsAsync).AllowAnonymous().WithTags("D2A referrals");
         return app;
     }
 
     // ---------- 1. raise ----------
 
-    private static async Task<Results<Created<ReferralResult>, ProblemHttpResult>> RaiseAsync(RaiseReferralBody? body, HttpContext http, WorkflowRuntime runtime,
+    private static async Task<Results<Created<ReferralResult>, ProblemHttpResult>> RaiseAsync(RaiseReferralBody? body, HttpContext http, WorkflowClient workflows,
         IProviderDirectory directory, CancellationToken ct)
     {
         var actor = http.User.ToActor();
-        if (!actor.IsIn(Roles.DischargeTeam, Roles.Admin)) return Problems.Forbidden("Only the discharge team raises D2A referrals.");
+        if (!actor.IsIn(D2AReferral.Raisers)) return Problems.Forbidden("Only the discharge team raises D2A referrals.");
         if (body is null) return Problems.BadRequest("A referral is required.");
         string? key = http.Request.Headers["Idempotency-Key"];
         if (key is { Length: > 200 }) return Problems.BadRequest("The Idempotency-Key is longer than 200 characters.");
-        var (outcome, errors) = await RaiseReferralAsync(body, actor, key is { Length: > 0 } ? $"d2a:raise:{actor.Id}:{key}" : null, runtime, directory, ct);
+        var (outcome, errors) = await RaiseReferralAsync(body, actor, key is { Length: > 0 } ? $"d2a:raise:{actor.Id}:{key}" : null, workflows, directory, ct);
         if (errors is not null) return Problems.Validation(errors);
         if (Problems.For(outcome!) is { } problem) return problem;
         return TypedResults.Created($"/api/d2a/referrals/{outcome!.Reference}", new ReferralResult(outcome.Reference!, outcome.Status!));
     }
 
     /// <summary>
-    /// Raises a referral from its body (HTTP or Service Bus): checks the shape, resolves the patch and the eligible
-    /// providers from the directory, starts the workflow. Errors name fields, never personal data.
+    /// Raises a referral from its body (HTTP, the page form or Service Bus): checks the shape, resolves the patch and the
+    /// eligible providers from the directory, runs the workflow's own validation (every field it names), starts the
+    /// orchestration. Errors name fields, never personal data; nothing starts while any stands.
     /// </summary>
     public static async Task<(TransitionOutcome? Outcome, Dictionary<string, string[]>? Errors)> RaiseReferralAsync(RaiseReferralBody body, Actor actor,
-        string? idempotencyKey, WorkflowRuntime runtime, IProviderDirectory directory, CancellationToken ct)
+        string? idempotencyKey, WorkflowClient workflows, IProviderDirectory directory, CancellationToken ct)
     {
+        if (!actor.IsIn(D2AReferral.Raisers))
+            return (new TransitionOutcome(OutcomeKind.Rejected, Rejection: new Rejection(RejectionKind.Forbidden, "Not allowed", "Only the discharge team raises D2A referrals.")), null);
+        // A resend (same key) gets the first referral, even if the checks below would refuse it now (the discharge time passed).
+        if (idempotencyKey is not null && await workflows.StartedBeforeAsync(D2AReferral.Type, idempotencyKey, ct) is { } earlier) return (earlier, null);
         var errors = new Dictionary<string, string[]>();
         void Need(bool ok, string field, string message) { if (!ok) errors[field] = [message]; }
         var p = body.Patient;
@@ -119,8 +126,8 @@ public static class D2AReferralsApi
             previous = Contact(prev);
         }
         // Eligibility (B 14.5, M: no Inadequate / Requires Improvement; App A ii: ADASS hours cap) is decided here, from the directory.
-        var hours = D2AReferral.HoursPerWeek(body.CallsPerDay!.Value, body.MinutesPerCall!.Value, body.DoubleHanded!.Value);
-        var cap = runtime.Environment.Policy.Decimal("D2A:AdassHoursCap", ProviderEligibility.DefaultHoursCap);
+        var hours = D2AReferralRules.HoursPerWeek(body.CallsPerDay!.Value, body.MinutesPerCall!.Value, body.DoubleHanded!.Value);
+        var cap = D2AReferralRules.HoursCap(workflows.Setup.PolicySettings);
         var input = new RaiseReferral(
             new Patient(p!.Name ?? "", p.NhsNumber, p.DateOfBirth!.Value, p.Address ?? "", p.Postcode ?? "", p.NhsNumberMissingReason),
             body.Hospital ?? "", body.Ward ?? "", patch.Name, discharge!.Value, body.CallsPerDay.Value, body.MinutesPerCall.Value, body.DoubleHanded.Value,
@@ -128,9 +135,9 @@ public static class D2AReferralsApi
             new Referrer(body.Referrer!.Name ?? "", body.Referrer.Email ?? "", body.Referrer.Phone),
             ProviderEligibility.PatchProviders(providers, patch.Name, hours, cap).Select(Contact).ToList(),
             ProviderEligibility.FrameworkProviders(providers, hours, cap).Select(Contact).ToList());
-        // Checked here as well as by the workflow, so the field is named at once (App A: offers are anonymised).
-        if (D2AReferral.PersonalDataInOffers(input) is { } leak) return (null, new() { [leak.Field] = [leak.Message] });
-        return (await runtime.StartAsync(D2AReferral.TypeName, input, actor, idempotencyKey, ct), null);
+        // The workflow's own rules, here before anything starts, so the field is named at once (App A: offers are anonymised).
+        if (D2AReferralRules.Validate(input, workflows.Clock.GetCurrentInstant()) is { } error) return (null, new() { [error.Field] = [error.Message] });
+        return (await workflows.StartAsync(D2AReferral.Type, input, actor, idempotencyKey, ct), null);
     }
 
     private static ProviderContact Contact(ProviderRecord p) => new(p.Id, p.Name, p.Email, p.Mobile);
@@ -138,7 +145,7 @@ public static class D2AReferralsApi
     // ---------- 3. provider responses (provider systems, or brokerage on a provider's behalf) ----------
 
     private static async Task<Results<Ok<ReferralResult>, ProblemHttpResult>> RespondAsync(string reference, ResponseBody? body, HttpContext http,
-        WorkflowRuntime runtime, IClock clock, CancellationToken ct)
+        WorkflowClient workflows, CancellationToken ct)
     {
         if (body is null) return Problems.BadRequest("A response is required.");
         var actor = http.User.ToActor();
@@ -149,7 +156,7 @@ public static class D2AReferralsApi
             if (body.ProviderId is not null && body.ProviderId != own) return Problems.Forbidden("A provider may only answer for itself.");
             providerId = own;
         }
-        else if (actor.IsIn(Roles.Brokerage, Roles.Admin))
+        else if (actor.IsIn(D2AReferral.Brokers))
         {
             if (string.IsNullOrWhiteSpace(body.ProviderId)) return Problems.Unprocessable("Say which provider answered (providerId).");
             providerId = body.ProviderId;
@@ -159,29 +166,30 @@ public static class D2AReferralsApi
         WorkflowInput input;
         switch (body.Action?.Trim().ToLowerInvariant())
         {
-            case "accept":
-                if (string.IsNullOrWhiteSpace(body.FirstCall) || !D2AReferral.TryParseFirstCall(body.FirstCall, clock.GetCurrentInstant(), out var at, out var time))
-                    return Problems.Unprocessable("An acceptance needs firstCall: the earliest first call, e.g. \"14:30\" or \"2026-11-24T14:30\" (UK time).");
+            case D2AReferral.AcceptAction:
+                if (string.IsNullOrWhiteSpace(body.FirstCall) || !D2AReferralRules.TryParseFirstCall(body.FirstCall, workflows.Clock.GetCurrentInstant(), out var at, out var time))
+                    return Problems.Unprocessable("An acceptance needs firstCall: the earliest first call, e.g. \"14:30\" or \"2026-11-24T14:30\" (UK time).",
+                        new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["firstCall"] = ["firstCall is required: a time such as 14:30, or a UK date and time."] } });
                 input = new ProviderResponse(providerId, true, at, time, body.Reason);
                 break;
-            case "decline":
+            case D2AReferral.DeclineAction:
                 input = new ProviderResponse(providerId, false, Reason: body.Reason);
                 break;
             default:
                 return Problems.Unprocessable("action must be \"accept\" or \"decline\".");
         }
-        return await ApplyAsync(reference, input, http, runtime, ct);
+        return await ApplyAsync(reference, input, http, workflows, ct);
     }
 
     // ---------- 3/5. award, re-award, manual placement (brokerage) ----------
 
     private static async Task<Results<Ok<ReferralResult>, ProblemHttpResult>> AwardAsync(string reference, AwardBody? body, HttpContext http,
-        WorkflowRuntime runtime, IProviderDirectory directory, IClock clock, CancellationToken ct)
+        WorkflowClient workflows, IProviderDirectory directory, CancellationToken ct)
     {
         if (body is null) return Problems.BadRequest("An award is required.");
-        var (input, error) = await AwardInputAsync(body, directory, clock, ct);
+        var (input, error) = await AwardInputAsync(body, directory, workflows.Clock, ct);
         if (input is null) return Problems.Unprocessable(error!);
-        return await ApplyAsync(reference, input, http, runtime, ct);
+        return await ApplyAsync(reference, input, http, workflows, ct);
     }
 
     /// <summary>The award input with the API's checks (shared with the instance page); the error when it cannot be built.</summary>
@@ -191,9 +199,9 @@ public static class D2AReferralsApi
         Instant? first = null;
         if (body.FirstCall is not null)
         {
-            if (!D2AReferral.TryParseFirstCall(body.FirstCall, clock.GetCurrentInstant(), out var at, out var time))
+            if (!D2AReferralRules.TryParseFirstCall(body.FirstCall, clock.GetCurrentInstant(), out var at, out var time))
                 return (null, "firstCall is not a time, e.g. \"2026-11-24T14:30\" (UK time).");
-            first = at ?? D2AReferral.NextOccurrence(time!.Value, clock.GetCurrentInstant());
+            first = at ?? D2AReferralRules.NextOccurrence(time!.Value, clock.GetCurrentInstant());
         }
         ProviderContact? contact = null;
         if (await directory.GetProviderAsync(body.ProviderId, ct) is { } p)
@@ -209,69 +217,77 @@ public static class D2AReferralsApi
     // ---------- 6. discharge, discharge-time changes, plan revision, end date ----------
 
     private static async Task<Results<Ok<ReferralResult>, ProblemHttpResult>> DischargeAsync(string reference, DischargeBody? body, HttpContext http,
-        WorkflowRuntime runtime, CancellationToken ct)
+        WorkflowClient workflows, CancellationToken ct)
     {
         Instant? at = null;
         if (body?.DischargedAt is { } text && (at = ParseTime(text)) is null) return Problems.Unprocessable("dischargedAt is not a time, e.g. 2026-11-24T14:05 (UK time).");
-        return await ApplyAsync(reference, new ConfirmDischarge(at), http, runtime, ct);
+        return await ApplyAsync(reference, new ConfirmDischarge(at), http, workflows, ct);
     }
 
     private static async Task<Results<Ok<ReferralResult>, ProblemHttpResult>> ChangeDischargeTimeAsync(string reference, DischargeTimeBody? body, HttpContext http,
-        WorkflowRuntime runtime, CancellationToken ct)
+        WorkflowClient workflows, CancellationToken ct)
     {
         if (ParseTime(body?.NewTime) is not { } at) return Problems.Unprocessable("newTime is required, e.g. 2026-11-24T16:00 (UK time).");
-        return await ApplyAsync(reference, new ChangeDischargeTime(at, body!.Reason), http, runtime, ct);
+        return await ApplyAsync(reference, new ChangeDischargeTime(at, body!.Reason), http, workflows, ct);
     }
 
     private static async Task<Results<Ok<ReferralResult>, ProblemHttpResult>> CarePlanRevisionAsync(string reference, CarePlanBody? body, HttpContext http,
-        WorkflowRuntime runtime, CancellationToken ct)
+        WorkflowClient workflows, CancellationToken ct)
     {
         var actor = http.User.ToActor();
-        return await ApplyAsync(reference, new ReceiveCarePlanRevision(body?.Summary ?? "", actor.Role == Roles.Provider ? actor.ProviderId ?? "" : null), http, runtime, ct);
+        return await ApplyAsync(reference, new ReceiveCarePlanRevision(body?.Summary ?? "", actor.Role == Roles.Provider ? actor.ProviderId ?? "" : null), http, workflows, ct);
     }
 
     private static async Task<Results<Ok<ReferralResult>, ProblemHttpResult>> EndDateAsync(string reference, EndDateBody? body, HttpContext http,
-        WorkflowRuntime runtime, CancellationToken ct)
+        WorkflowClient workflows, CancellationToken ct)
     {
         if (body?.EndDate is not { } end || body.ExpectedOutcome is not { } outcome) return Problems.Unprocessable("endDate and expectedOutcome are required.");
-        return await ApplyAsync(reference, new PlanEnd(end, outcome), http, runtime, ct);
+        return await ApplyAsync(reference, new PlanEnd(end, outcome), http, workflows, ct);
     }
 
     private static async Task<Results<Ok<ReferralResult>, ProblemHttpResult>> ConditionAsync(string reference, ConditionBody? body, HttpContext http,
-        WorkflowRuntime runtime, CancellationToken ct)
+        WorkflowClient workflows, CancellationToken ct)
     {
         var improved = body?.Direction?.Trim().ToLowerInvariant() switch { "improved" => true, "deteriorated" => (bool?)false, _ => null };
         if (improved is null) return Problems.Unprocessable("direction must be \"improved\" or \"deteriorated\".");
         var actor = http.User.ToActor();
-        return await ApplyAsync(reference, new ReportConditionChange(improved.Value, body!.Summary ?? "", actor.Role == Roles.Provider ? actor.ProviderId ?? "" : null), http, runtime, ct);
+        return await ApplyAsync(reference, new ReportConditionChange(improved.Value, body!.Summary ?? "", actor.Role == Roles.Provider ? actor.ProviderId ?? "" : null), http, workflows, ct);
     }
 
     // ---------- 7. close ----------
 
     private static async Task<Results<Ok<ReferralResult>, ProblemHttpResult>> CloseAsync(string reference, CloseBody? body, HttpContext http,
-        WorkflowRuntime runtime, CancellationToken ct)
+        WorkflowClient workflows, CancellationToken ct)
     {
         if (body?.Outcome is not { } outcome) return Problems.Unprocessable("outcome is required: Reablement, LongTermPackage, NoOngoingNeed, Readmitted, Died or Other.");
-        return await ApplyAsync(reference, new CloseReferral(outcome, body.Notes), http, runtime, ct);
+        return await ApplyAsync(reference, new CloseReferral(outcome, body.Notes), http, workflows, ct);
     }
 
     // ---------- 5. the winner's details page ----------
 
-    private static async Task<IResult> DetailsAsync(string token, HttpContext http, HmacLinkIssuer issuer, IWorkflowStore store, WorkflowRuntime runtime, IClock clock, CancellationToken ct)
+    /// <summary>
+    /// The full referral for the provider holding the award, from the orchestration's start input (the published state
+    /// never carries the person). The signed "details" token names the provider; re-award or close revokes it at once.
+    /// </summary>
+    private static async Task<IResult> DetailsAsync(string token, HttpContext http, HmacLinkIssuer issuer, WorkflowClient workflows, DurableTaskClient client,
+        CancellationToken ct)
     {
-        switch (issuer.Validate(token, clock.GetCurrentInstant(), out var claims))
+        switch (issuer.Validate(token, workflows.Clock.GetCurrentInstant(), out var claims))
         {
             case LinkValidation.Malformed: return LinksApi.Page(http, 400, "This link is not valid", "<p>The link is incomplete or damaged. Please use the link from your message.</p>");
             case LinkValidation.BadSignature: return LinksApi.Page(http, 403, "This link is not valid", "<p>The link was not issued by this service.</p>");
             case LinkValidation.Expired: return LinksApi.Page(http, 410, "This link has expired", "<p>Please ask the D2A team for the referral.</p>");
         }
-        if (claims!.Action != "details") return LinksApi.Page(http, 403, "This link is not valid", "<p>This link does not open referral details.</p>");
-        var row = await store.LoadAsync(claims.Reference, ct);
-        if (row is null || row.Type != D2AReferral.TypeName) return LinksApi.Page(http, 404, "Not found", "<p>There is no such referral.</p>");
-        var s = (D2AState)runtime.DeserializeState(row);
-        if (s.Award?.Provider.Id != claims.RecipientId || s.Status == D2AStatus.Closed)
-            return LinksApi.Page(http, 403, "No longer available", $"<p>{H(row.Reference)} is not (or no longer) awarded to you.</p>");
-        var r = s.Referral!;
+        if (claims!.Action != D2AReferral.DetailsAction) return LinksApi.Page(http, 403, "This link is not valid", "<p>This link does not open referral details.</p>");
+        var reference = claims.Reference;
+        var instance = WorkflowClient.TypeOf(reference) == D2AReferral.Type && References.IsWellFormed(reference) ? await workflows.LoadAsync(reference, withTimeline: false, ct) : null;
+        if (instance is null) return LinksApi.Page(http, 404, "Not found", "<p>There is no such referral.</p>");
+        var s = (D2AReferral.State)instance.State;
+        if (s.Award?.Provider.Id != claims.RecipientId || s.Status == D2AStatus.Closed || instance.Row.Completed)
+            return LinksApi.Page(http, 403, "No longer available", $"<p>{H(reference)} is not (or no longer) awarded to you.</p>");
+        var started = await client.GetInstanceAsync(reference, getInputsAndOutputs: true, ct);
+        if (started?.ReadInputAs<WorkflowStart<RaiseReferral>>()?.Body is not { } raised) return LinksApi.Page(http, 404, "Not found", "<p>There is no such referral.</p>");
+        var r = D2AReferralRules.Normalised(raised);
         var rows = new List<(string, string)>
         {
             ("Name", r.Patient.Name),
@@ -280,27 +296,37 @@ public static class D2AReferralsApi
             ("Address", $"{r.Patient.Address}, {r.Patient.Postcode}"),
             ("Hospital and ward", $"{r.Hospital}, {r.Ward}"),
             (s.DischargedAt is null ? "Expected discharge" : "Discharged", WorkflowContext.Local(s.DischargedAt ?? s.ExpectedDischargeAt)),
-            ("First call", WorkflowContext.Local(s.Award.FirstCallAt > s.ExpectedDischargeAt ? s.Award.FirstCallAt : s.ExpectedDischargeAt)),
+            ("First call", WorkflowContext.Local(D2AReferralRules.Promised(s.Award.FirstCallAt, s.ExpectedDischargeAt))),
             ("Calls", $"{r.CallsPerDay} a day of {r.MinutesPerCall} minutes, {(r.DoubleHanded ? "double-handed" : "single-handed")}"),
             ("Care needs", r.NeedsSummary),
             ("Supported before admission", r.SupportedBeforeAdmission ? $"Yes, by {r.PreviousProvider?.Name}" : "No"),
             ("Referrer", $"{r.Referrer.Name}, {r.Referrer.Email}{(r.Referrer.Phone is { } ph ? ", " + ph : "")}"),
         };
-        var html = new StringBuilder($"<p class=\"lead\">Full referral for {H(row.Reference)}, awarded to {H(s.Award.Provider.Name)}.</p><dl>");
+        var html = new StringBuilder($"<p class=\"lead\">Full referral for {H(reference)}, awarded to {H(s.Award.Provider.Name)}.</p><dl>");
         foreach (var (k, v) in rows) html.Append($"<dt><strong>{H(k)}</strong></dt><dd>{H(v)}</dd>");
         html.Append("</dl><p>Keep this information secure and use it only to deliver this package.</p>");
-        return LinksApi.Page(http, 200, $"{row.Reference}: referral details", html.ToString());
+        return LinksApi.Page(http, 200, $"{reference}: referral details", html.ToString());
     }
 
     // ---------- helpers ----------
 
-    private static async Task<Results<Ok<ReferralResult>, ProblemHttpResult>> ApplyAsync(string reference, WorkflowInput input, HttpContext http, WorkflowRuntime runtime, CancellationToken ct)
+    /// <summary>
+    /// Checks at once what can be checked (the referral exists, is open, and the workflow's own rules against the state
+    /// it publishes), then sends the input; the orchestration has the last word.
+    /// </summary>
+    private static async Task<Results<Ok<ReferralResult>, ProblemHttpResult>> ApplyAsync(string reference, WorkflowInput input, HttpContext http, WorkflowClient workflows,
+        CancellationToken ct)
     {
         var actor = http.User.ToActor();
         var r = reference.Trim().ToUpperInvariant();
-        if (!References.IsWellFormed(r) || runtime.Registry.ForReference(r)?.Type != D2AReferral.TypeName) return Problems.NotFound(reference);
-        var outcome = await runtime.ApplyAsync(r, input, actor, RequestChecks.IdempotencyKey(http, actor), ct: ct);
-        return Problems.For(outcome) is { } problem ? problem : TypedResults.Ok(new ReferralResult(outcome.Reference!, outcome.Status!));
+        if (!References.IsWellFormed(r) || WorkflowClient.TypeOf(r) != D2AReferral.Type) return Problems.NotFound(reference);
+        var instance = await workflows.LoadAsync(r, withTimeline: false, ct);
+        if (instance is null) return Problems.NotFound(reference);
+        if (instance.Row.Completed) return Problems.Conflict($"{r} is {instance.Row.Status.ToLowerInvariant()}.");
+        if (D2AReferralRules.Check((D2AReferral.State)instance.State, actor, input, workflows.Clock.GetCurrentInstant(), workflows.Setup.PolicySettings, r) is { } no)
+            return Problems.From(no);
+        var outcome = await workflows.ApplyAsync(r, input, actor, RequestChecks.IdempotencyKey(http, actor), ct: ct);
+        return Problems.For(outcome) is { } problem ? problem : TypedResults.Ok(new ReferralResult(outcome.Reference!, outcome.Status ?? instance.Row.Status));
     }
 
     /// <summary>An instant with an offset, or a UK local date-time; null when neither.</summary>
@@ -324,7 +350,7 @@ public static class D2AReferralsApi
 /// system, with the message id as the idempotency key (a redelivered message starts nothing twice). Bad content is a
 /// permanent refusal (kept as a dead letter, reason without personal data); anything else throws and is redelivered.
 /// </summary>
-public sealed class D2AServiceBusIntake(WorkflowRuntime runtime, IProviderDirectory directory) : IServiceBusReferralIntake
+public sealed class D2AServiceBusIntake(WorkflowClient workflows, IProviderDirectory directory) : IServiceBusReferralIntake
 {
     public async Task<IntakeResult> AcceptAsync(ServiceBusReferral referral, CancellationToken ct)
     {
@@ -332,7 +358,7 @@ public sealed class D2AServiceBusIntake(WorkflowRuntime runtime, IProviderDirect
         try { body = System.Text.Json.JsonSerializer.Deserialize<RaiseReferralBody>(referral.Body, WorkflowJson.Options); }
         catch (Exception e) when (e is System.Text.Json.JsonException or NodaTime.Text.UnparsableValueException or FormatException or InvalidOperationException) { return IntakeResult.Rejected("The message is not a D2A referral: a field has the wrong type."); }
         if (body is null) return IntakeResult.Rejected("The message is empty.");
-        var (outcome, errors) = await D2AReferralsApi.RaiseReferralAsync(body, ServiceBusReferral.Actor, "d2a:raise:" + referral.IdempotencyKey, runtime, directory, ct);
+        var (outcome, errors) = await D2AReferralsApi.RaiseReferralAsync(body, ServiceBusReferral.Actor, "d2a:raise:" + referral.IdempotencyKey, workflows, directory, ct);
         if (errors is not null) return IntakeResult.Rejected("The referral is not valid: " + string.Join(" ", errors.SelectMany(e => e.Value)));
         return outcome!.Kind switch
         {

@@ -112,6 +112,9 @@ public static class LinksApi
             return browser ? AskForm(http, 422, token, reference, a, fields, parsed.Error ?? "The answer could not be read.")
                 : Answer(http, 422, "The answer is not valid", parsed.Error ?? "The answer could not be read.");
         var actor = new Actor(a.RecipientId, a.RecipientRole, a.RecipientRole == Roles.Provider ? a.RecipientId : null, $"signed link ({a.Action})");
+        // The workflow's own checks first: a refused answer is not kept against the link, so the corrected one is taken.
+        if (workflows.Check(instance, parsed.Input, actor) is { } no)
+            return browser && no.Kind == RejectionKind.Invalid ? AskForm(http, 422, token, reference, a, fields, no.Detail) : Answer(http, (int)no.Kind, no.Title, no.Detail);
         var outcome = await workflows.ApplyAsync(reference, parsed.Input, actor, idempotencyKey: ClaimsOf(token, issuer, clock).TokenId, via: "link", ct: ct);
         return outcome.Kind switch
         {

@@ -164,6 +164,7 @@ public sealed class InboundReplies(Workflows.WorkflowClient workflows, IInboundS
         {
             await workflows.NoticeAsync(reference, $"A {m.Channel.ToString().ToLowerInvariant()} reply ({action.ToUpperInvariant()}) came from {note.Sender}, who is not the one asked: it was not taken.",
                 new Actor("inbound", Roles.System, DisplayName: $"{m.Provider} webhook"), $"inbound-note:{m.Provider}:{m.ProviderMessageId}", ct);
+            await Store.SaveCommandResultIfAbsentAsync(key, reference, "{}", clock.GetCurrentInstant(), ct); // one note per sender, as below
             return;
         }
         for (var attempt = 1; attempt <= 20; attempt++)

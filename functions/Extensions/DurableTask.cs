@@ -1,4 +1,5 @@
 using CareWorkflows.Definitions;
+using CareWorkflows.Definitions.D2A;
 using CareWorkflows.Definitions.Incidents;
 using CareWorkflows.Definitions.QualityConcerns;
 using CareWorkflows.Definitions.TrustedAssessor;
@@ -28,6 +29,7 @@ public static class DurableTaskHosting
     public static void RegisterWorkflows(DurableTaskRegistry r)
     {
         r.AddOrchestrator<QualityConcernOrchestration>();
+        r.AddOrchestrator<D2AReferralOrchestration>();
         r.AddOrchestrator<SeriousIncidentOrchestration>();
         r.AddOrchestrator<Definitions.Visits.VisitAlertOrchestration>();
         r.AddOrchestrator<Definitions.Visits.NoReplyOrchestration>();

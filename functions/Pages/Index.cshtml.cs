@@ -1,5 +1,5 @@
 using CareWorkflows.Definitions;
-using CareWorkflows.Definitions.Workflows;
+using CareWorkflows.Definitions.D2A;
 using CareWorkflows.Functions.Auth;
 using CareWorkflows.Runtime.Engine;
 using CareWorkflows.Runtime.Store;
@@ -57,7 +57,7 @@ public sealed class IndexModel(Workflows.WorkflowClient workflows, IClock clock)
         {
             var due = Deadlines.Next(r, asks);
             var state = workflows.StateOf(r);
-            var patch = state is D2AState d ? d.Referral?.Patch : null;
+            var patch = state is D2AReferral.State d ? d.Package?.Patch : null;
             return new Row(r.Reference, r.Type, r.Status, r.Summary, patch, ProviderScope.ProvidersOf(r, workflows), due, due <= Now);
         }).ToList();
         Patches = all.Select(r => r.Patch).OfType<string>().Distinct().Order().ToList();

@@ -1,4 +1,5 @@
 using CareWorkflows.Definitions;
+using CareWorkflows.Definitions.D2A;
 using CareWorkflows.Definitions.Workflows;
 using CareWorkflows.Runtime.Engine;
 using CareWorkflows.Runtime.Store;
@@ -48,10 +49,10 @@ public sealed class KpisModel(Workflows.WorkflowClient workflows, IClock clock) 
                 .Where(r => r.CreatedAt >= start && r.CreatedAt < end).Select(r => (r, workflows.StateOf(r))).ToList();
 
         // D2A: received, and accepted by a provider (an award) — Appendix C "referrals received / accepted".
-        var d2a = await InPeriod(D2AReferral.TypeName);
+        var d2a = await InPeriod(D2AReferral.Type);
         Received = d2a.Count;
-        var placed = d2a.Count(x => x.State is D2AState { Award: not null });
-        var open = d2a.Count(x => x.State is D2AState { Award: null } s && s.Status is D2AStatus.New or D2AStatus.OfferedToPatch or D2AStatus.OfferedToFramework && !x.Row.Completed);
+        var placed = d2a.Count(x => x.State is D2AReferral.State { Award: not null });
+        var open = d2a.Count(x => x.State is D2AReferral.State { Award: null } s && s.Status is D2AStatus.New or D2AStatus.OfferedToPatch or D2AStatus.OfferedToFramework && !x.Row.Completed);
         Figures.Add(new("D2A referrals accepted", "referrals placed with a provider, of those received and no longer being offered", placed, d2a.Count - open, open));
 
         // Serious incidents reported within 12 hours of becoming aware (B 12.4).

@@ -228,10 +228,10 @@ public static class ProviderScope
         var ids = new HashSet<string>(StringComparer.Ordinal);
         switch (state)
         {
-            case D2AState d:
+            case Definitions.D2A.D2AReferral.State d:
                 foreach (var o in d.Offers) ids.Add(o.Provider.Id);
                 if (d.Award is { } a) ids.Add(a.Provider.Id);
-                if (d.Referral?.PreviousProvider is { } prev) ids.Add(prev.Id);
+                if (d.PreviousProvider is { } prev) ids.Add(prev.Id);
                 break;
             case Definitions.QualityConcerns.QualityConcern.State q: ids.Add(q.ProviderId); break;
             case Definitions.Incidents.SeriousIncident.State s: ids.Add(s.Report.ProviderId); break;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CareWorkflows.Definitions;
+using CareWorkflows.Definitions.D2A;
 using CareWorkflows.Definitions.Incidents;
 using CareWorkflows.Definitions.QualityConcerns;
 using CareWorkflows.Definitions.Visits;
@@ -14,7 +15,8 @@ using NodaTime;
 namespace CareWorkflows.Functions.Workflows;
 
 /// <summary>An orchestrated workflow type: its orchestration, version, published state and how it reads replies.</summary>
-public sealed record OrchestratedType(string Type, string Orchestration, string Version, Type StateType, Func<OpenAsk, IReadOnlyDictionary<string, string>, ReplyResult> ParseReply);
+public sealed record OrchestratedType(string Type, string Orchestration, string Version, Type StateType, Func<OpenAsk, IReadOnlyDictionary<string, string>, ReplyResult> ParseReply,
+    Func<object, Actor, WorkflowInput, Instant, PolicySettings, string, Rejection?>? Check = null);
 
 /// <summary>One instance as the API and pages see it, whichever engine runs it.</summary>
 public sealed record InstanceSnapshot(InstanceRow Row, object State, IReadOnlyList<AskRow> Asks, IReadOnlyList<TimerRow> Timers,
@@ -32,6 +34,8 @@ public sealed class WorkflowClient(DurableTaskClient client, WorkflowRuntime leg
     public static readonly IReadOnlyDictionary<string, OrchestratedType> Orchestrated = new Dictionary<string, OrchestratedType>
     {
         [QualityConcern.Type] = new(QualityConcern.Type, QualityConcern.Orchestration, QualityConcern.Version, typeof(QualityConcern.State), QualityConcernRules.ParseReply),
+        [D2AReferral.Type] = new(D2AReferral.Type, D2AReferral.Orchestration, D2AReferral.Version, typeof(D2AReferral.State), D2AReferralRules.ParseReply,
+            (state, actor, input, now, policy, reference) => D2AReferralRules.Check((D2AReferral.State)state, actor, input, now, policy, reference)),
         [TrustedAssessorAdjustment.Type] = new(TrustedAssessorAdjustment.Type, TrustedAssessorAdjustment.Orchestration, TrustedAssessorAdjustment.Version,
             typeof(TrustedAssessorAdjustment.State), TrustedAssessorAdjustmentRules.ParseReply),
         [SeriousIncident.Type] = new(SeriousIncident.Type, SeriousIncident.Orchestration, SeriousIncident.Version, typeof(SeriousIncident.State), SeriousIncidentRules.ParseReply),
@@ -57,18 +61,25 @@ public sealed class WorkflowClient(DurableTaskClient client, WorkflowRuntime leg
     public async Task<TransitionOutcome> StartAsync(string type, WorkflowInput start, Actor actor, string? idempotencyKey = null, CancellationToken ct = default)
     {
         if (!Orchestrated.TryGetValue(type, out var o)) return await legacy.StartAsync(type, start, actor, idempotencyKey, ct);
-        if (idempotencyKey is not null && await idempotency.FindCommandResultAsync(idempotencyKey, ct) is { } first) return Replay(first);
+        if (idempotencyKey is not null && await StartedBeforeAsync(type, idempotencyKey, ct) is { } earlier) return earlier;
         var inputId = idempotencyKey ?? Guid.NewGuid().ToString("N");
         var startType = typeof(WorkflowStart<>).MakeGenericType(start.GetType());
         var body = Activator.CreateInstance(startType, inputId, actor, start, setup.Current)!;
         for (var attempt = 1; ; attempt++)
         {
-            var reference = References.New(type);
+            // With a key, the first reference tried is the key's own: a start resent after a crash (scheduled, not yet
+            // remembered) finds its instance instead of starting a second one.
+            var reference = attempt == 1 && idempotencyKey is not null ? KeyedReference(type, idempotencyKey) : References.New(type);
             try
             {
                 await client.ScheduleNewOrchestrationInstanceAsync(o.Orchestration, body, new StartOrchestrationOptions(reference) { Version = o.Version }, ct);
             }
-            catch (Exception e) when (attempt < 20 && IsAlreadyExists(e)) { continue; } // the reference was taken: draw again
+            catch (Exception e) when (attempt < 20 && IsAlreadyExists(e))
+            {
+                // The same key sent twice at once: the other request started it.
+                if (attempt == 1 && idempotencyKey is not null && await StartedBeforeAsync(type, idempotencyKey, ct) is { } concurrent) return concurrent;
+                continue; // the reference was taken by another start: draw again
+            }
             var outcome = await OutcomeAsync(reference, inputId, ct) ?? new TransitionOutcome(OutcomeKind.Applied, reference, "Starting");
             await RememberAsync(idempotencyKey, outcome, ct);
             return outcome;
@@ -76,6 +87,36 @@ public sealed class WorkflowClient(DurableTaskClient client, WorkflowRuntime leg
     }
 
     /// <summary>
+    /// The outcome of a start already made with <paramref name="idempotencyKey"/> (remembered, or — after a crash between
+    /// starting and remembering — found at the key's own reference), answered as a replay; null when there was none.
+    /// The edges ask before checking a start again, so a resend is answered with the first result even when the
+    /// checks would now refuse it (e.g. an expected discharge time that has since passed).
+    /// </summary>
+    public async Task<TransitionOutcome?> StartedBeforeAsync(string type, string idempotencyKey, CancellationToken ct = default)
+    {
+        if (await idempotency.FindCommandResultAsync(idempotencyKey, ct) is { } first) return Replay(first);
+        if (!Orchestrated.ContainsKey(type)) return null;
+        var reference = KeyedReference(type, idempotencyKey);
+        if (!await StartedWithAsync(reference, idempotencyKey, ct)) return null;
+        var earlier = await OutcomeAsync(reference, idempotencyKey, ct) ?? new TransitionOutcome(OutcomeKind.Applied, reference, "Starting");
+        await RememberAsync(idempotencyKey, earlier, ct);
+        return earlier.Kind == OutcomeKind.Applied ? earlier with { Kind = OutcomeKind.Replayed } : earlier;
+    }
+
+    /// <summary>A reference drawn from an idempotency key (the same key, the same reference), in the reference alphabet.</summary>
+    private static string KeyedReference(string type, string key)
+    {
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{type}\n{key}"));
+        return $"{type}-{new string(hash.Take(5).Select(b => References.Alphabet[b % References.Alphabet.Length]).ToArray())}";
+    }
+
+    /// <summary>Whether the instance was started by the input <paramref name="inputId"/> (its start input says so).</summary>
+    private async Task<bool> StartedWithAsync(string reference, string inputId, CancellationToken ct)
+    {
+        var m = await client.GetInstanceAsync(reference, getInputsAndOutputs: true, ct);
+        if (m?.SerializedInput is not { Length: > 0 } json) return false;
+        try { return JsonDocument.Parse(json).RootElement is { ValueKind: JsonValueKind.Object } start && start.TryGetProperty("inputId", out var id) && id.GetString() == inputId; }
+        catch (JsonException) { return false; }
     /// Starts at most one instance for <paramref name="key"/> however many callers race (a call-monitoring system sending
     /// the same visit's alert twice, a queue redelivering it): a fresh reference is reserved under the key first (the first
     /// writer wins), and the instance is started with that reference (a second start of it is refused by the engine and
@@ -335,6 +376,15 @@ public sealed class WorkflowClient(DurableTaskClient client, WorkflowRuntime leg
         Orchestrated.TryGetValue(row.Type, out var o)
             ? (row.State is { Length: > 2 } json ? JsonSerializer.Deserialize(json, o.StateType, WorkflowJson.Options) : null) ?? new object()
             : legacy.DeserializeState(row);
+
+    /// <summary>
+    /// The workflow's own checks of an input against the instance's published state (the orchestration checks again when
+    /// it takes it): a refusal here is answered without sending anything, so the same link can be used again corrected.
+    /// Null when it would be taken, or the type has no such checks.
+    /// </summary>
+    public Rejection? Check(InstanceSnapshot instance, WorkflowInput input, Actor actor) =>
+        Orchestrated.TryGetValue(instance.Row.Type, out var o) && o.Check is { } check
+            ? check(instance.State, actor, input, clock.GetCurrentInstant(), setup.Current.PolicySettings, instance.Row.Reference) : null;
 
     /// <summary>Reads an answer (link form, SMS or email reply) into the instance's input.</summary>
     public ReplyResult ParseReply(InstanceSnapshot instance, OpenAsk ask, IReadOnlyDictionary<string, string> fields) =>

@@ -1,5 +1,5 @@
 using CareWorkflows.Definitions;
-using CareWorkflows.Definitions.Workflows;
+using CareWorkflows.Definitions.D2A;
 using CareWorkflows.Functions.Apis;
 using CareWorkflows.Runtime.Engine;
 using CareWorkflows.Runtime.Providers;
@@ -15,7 +15,7 @@ namespace CareWorkflows.Functions.Pages.D2A;
 /// error is listed in form order, worded with the field's visible label, and shown next to its field.
 /// </summary>
 [Authorize(Roles = $"{Roles.DischargeTeam},{Roles.Admin}")]
-public sealed class NewModel(WorkflowRuntime runtime, IProviderDirectory directory, IClock clock) : CareWorkflowsPage
+public sealed class NewModel(Workflows.WorkflowClient workflows, IProviderDirectory directory, IClock clock) : CareWorkflowsPage
 {
     public sealed class ReferralForm
     {
@@ -104,7 +104,7 @@ public sealed class NewModel(WorkflowRuntime runtime, IProviderDirectory directo
             f.Hospital, f.Ward, f.Patch, f.ExpectedDischargeAt, candidate.CallsPerDay, candidate.MinutesPerCall, candidate.DoubleHanded,
             f.NeedsSummary, f.SupportedBeforeAdmission == "yes", f.SupportedBeforeAdmission == "yes" ? Blank(f.PreviousProviderId) : null,
             new ReferrerBody(f.ReferrerName, f.ReferrerEmail, Blank(f.ReferrerPhone)));
-        var (outcome, errors) = await D2AReferralsApi.RaiseReferralAsync(body, Actor, FormKey(f.FormId, "d2a:raise"), runtime, directory, ct);
+        var (outcome, errors) = await D2AReferralsApi.RaiseReferralAsync(body, Actor, FormKey(f.FormId, "d2a:raise"), workflows, directory, ct);
         if (errors is not null)
         {
             // Anything the API still finds goes on its field, in the page's words, never under an API field name.
@@ -140,7 +140,7 @@ public sealed class NewModel(WorkflowRuntime runtime, IProviderDirectory directo
         var name = Required("patient.name", f.PatientName);
         if (Blank(f.NhsNumber) is { } nhs)
         {
-            if (!D2AReferral.IsValidNhsNumber(nhs)) Error("patient.nhsNumber", "Enter a valid NHS number: 10 digits with a correct check digit, like 943 476 5919");
+            if (!D2AReferralRules.IsValidNhsNumber(nhs)) Error("patient.nhsNumber", "Enter a valid NHS number: 10 digits with a correct check digit, like 943 476 5919");
         }
         else if (Blank(f.NhsNumberMissingReason) is null) Error("patient.nhsNumber", FieldOf("patient.nhsNumber")!.Missing!);
         LocalDate? dob = null;
@@ -150,7 +150,7 @@ public sealed class NewModel(WorkflowRuntime runtime, IProviderDirectory directo
             else Error("patient.dateOfBirth", "Enter the date of birth as a real date, like 1941-03-07");
         }
         var address = Required("patient.address", f.Address);
-        if (Required("patient.postcode", f.Postcode) is { } postcode && D2AReferral.NormalisePostcode(postcode) is null)
+        if (Required("patient.postcode", f.Postcode) is { } postcode && D2AReferralRules.NormalisePostcode(postcode) is null)
             Error("patient.postcode", "Enter a real UK postcode, like BR6 7JH");
         var hospital = Required("hospital", f.Hospital);
         var ward = Required("ward", f.Ward);
@@ -192,7 +192,7 @@ public sealed class NewModel(WorkflowRuntime runtime, IProviderDirectory directo
             NeedsSummary = Ok("needsSummary") ? needs! : sample.NeedsSummary,
             Referrer = sample.Referrer with { Name = referrerName ?? sample.Referrer.Name },
         };
-        for (var round = 0; round < Fields.Count && D2AReferral.Validate(candidate, now) is { } error; round++)
+        for (var round = 0; round < Fields.Count && D2AReferralRules.Validate(candidate, now) is { } error; round++)
         {
             var message = error.Message;
             if ((FieldOfMessage(message) ?? (Fields.Any(f => f.Key == error.Field) ? error.Field : null)) is not { } key || HasError(key)) { Error("", message); break; }

@@ -1,4 +1,5 @@
 using CareWorkflows.Definitions;
+using CareWorkflows.Definitions.D2A;
 using CareWorkflows.Definitions.Workflows;
 using CareWorkflows.Functions.Apis;
 using CareWorkflows.Functions.Auth;
@@ -83,9 +84,9 @@ public sealed class DetailsModel(Workflows.WorkflowClient workflows, IClock cloc
     public bool MayCloseIncident => State is Definitions.Incidents.SeriousIncident.State { Phase: Definitions.Incidents.IncidentPhase.Open or Definitions.Incidents.IncidentPhase.AwaitingFullReport }
         && Actor.IsIn(Definitions.Incidents.SeriousIncident.CouncilDeciders);
     /// <summary>Brokerage's award or manual placement (D2A flow steps 3–5); the definition refuses it once discharged.</summary>
-    public bool MayAward => State is D2AState { Status: not (D2AStatus.Active or D2AStatus.Closed) } && Actor.IsIn(Roles.Brokerage, Roles.Admin);
+    public bool MayAward => State is D2AReferral.State { Status: not (D2AStatus.Active or D2AStatus.Closed) } && Actor.IsIn(D2AReferral.Brokers);
     /// <summary>The discharge team confirms the discharge once a provider is awarded (D2A flow step 6).</summary>
-    public bool MayConfirmDischarge => State is D2AState { Status: D2AStatus.Awarded } && Actor.IsIn(Roles.DischargeTeam, Roles.Brokerage, Roles.Admin);
+    public bool MayConfirmDischarge => State is D2AReferral.State { Status: D2AStatus.Awarded } && Actor.IsIn(D2AReferral.DischargeStaff);
     public IReadOnlyList<ProviderRecord> Providers { get; private set; } = [];
     [TempData] public string? Notice { get; set; }
 
@@ -222,12 +223,12 @@ public sealed class DetailsModel(Workflows.WorkflowClient workflows, IClock cloc
     public async Task<IActionResult> OnPostAwardAsync(string? reference, string? providerId, string? reason, string? firstCall, CancellationToken ct)
     {
         if (!await LoadAsync(reference, ct)) return NotFound();
-        if (Row.Type != D2AReferral.TypeName) return NotFound();
-        if (!Actor.IsIn(Roles.Brokerage, Roles.Admin)) return Refused(403, "Only brokerage awards packages.");
+        if (Row.Type != D2AReferral.Type) return NotFound();
+        if (!Actor.IsIn(D2AReferral.Brokers)) return Refused(403, "Only brokerage awards packages.");
         Posted = "award";
         // Every field at once, in form order.
         if (string.IsNullOrWhiteSpace(providerId)) ModelState.AddModelError("award.providerId", FieldOf("award.providerId")!.Missing!);
-        if (!string.IsNullOrWhiteSpace(firstCall) && !D2AReferral.TryParseFirstCall(firstCall, clock.GetCurrentInstant(), out _, out _))
+        if (!string.IsNullOrWhiteSpace(firstCall) && !D2AReferralRules.TryParseFirstCall(firstCall, clock.GetCurrentInstant(), out _, out _))
             ModelState.AddModelError("award.firstCall", "Enter the earliest first call as a time, like 14:30, or a date and time, like 2026-11-24T14:30");
         if (string.IsNullOrWhiteSpace(reason)) ModelState.AddModelError("award.reason", FieldOf("award.reason")!.Missing!);
         if (!ModelState.IsValid) return Status(422);
@@ -242,7 +243,7 @@ public sealed class DetailsModel(Workflows.WorkflowClient workflows, IClock cloc
     public async Task<IActionResult> OnPostDischargeAsync(string? reference, CancellationToken ct)
     {
         if (!await LoadAsync(reference, ct)) return NotFound();
-        if (Row.Type != D2AReferral.TypeName) return NotFound();
+        if (Row.Type != D2AReferral.Type) return NotFound();
         return await ApplyAsync(new ConfirmDischarge(), "The discharge is confirmed: the package is active.", ct);
     }
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using CareWorkflows.Definitions;
+using D2AReferralRules = CareWorkflows.Definitions.D2A.D2AReferralRules;
 using CareWorkflows.Runtime.Store;
 using CareWorkflows.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -120,10 +121,9 @@ public sealed class D2AReferralTests
         Assert.Equal(["brokerage-duty@council.example", "out-of-hours@council.example"],
             (await MessagesAsync(app, reference)).Where(m => m.Purpose == "staff-framework-alert").Select(m => m.To).Order());
         // Saturday 11:00 is within weekend hours (10:00–14:00); Saturday 15:00 is not.
-        var ctx = new WorkflowContext(Instant.FromUtc(2026, 11, 28, 11, 0), reference, Actor.System, WorkingCalendar.Shipped, PolicySettings.Default, null!, Contacts.Default);
-        Assert.True(CareWorkflows.Definitions.Workflows.D2AReferral.BrokerageOpen(ctx.Now, ctx));
-        Assert.False(CareWorkflows.Definitions.Workflows.D2AReferral.BrokerageOpen(Instant.FromUtc(2026, 11, 28, 15, 0), ctx));
-        Assert.False(CareWorkflows.Definitions.Workflows.D2AReferral.BrokerageOpen(Instant.FromUtc(2026, 11, 24, 8, 59), ctx));
+        Assert.True(D2AReferralRules.BrokerageOpen(Instant.FromUtc(2026, 11, 28, 11, 0), PolicySettings.Default));
+        Assert.False(D2AReferralRules.BrokerageOpen(Instant.FromUtc(2026, 11, 28, 15, 0), PolicySettings.Default));
+        Assert.False(D2AReferralRules.BrokerageOpen(Instant.FromUtc(2026, 11, 24, 8, 59), PolicySettings.Default));
     }
 
     [Fact]
@@ -384,7 +384,7 @@ public sealed class D2AReferralTests
         // A busy day: a reminder, a framework round, a re-award, a discharge, a plan revision request, a close.
         var a = await RaiseAsync(app);
         // The link pages show ask prompts: they are anonymised too.
-        var asks = await app.Services.GetRequiredService<IWorkflowStore>().FindAsksAsync(reference: a);
+        var asks = await app.Services.GetRequiredService<CareWorkflows.Functions.Workflows.WorkflowClient>().FindAsksAsync(reference: a);
         Assert.Equal(6, asks.Count); // accept and decline for three providers
         foreach (var ask in asks) foreach (var secret in PersonalData) Assert.DoesNotContain(secret, ask.Ask.Prompt, StringComparison.OrdinalIgnoreCase);
         await RespondAsync(app, a, "east-orchard-lane", "accept", "2026-11-25T09:00");
@@ -467,6 +467,35 @@ public sealed class D2AReferralTests
         Assert.Equal(first, second);
         Assert.Equal(1, await InstanceCountAsync(app));
         Assert.Equal(6, (await MessagesAsync(app)).Count);
+    }
+
+    [Fact]
+    public async Task A_resent_create_gets_the_first_referral_after_its_discharge_time_passed_and_after_a_crash_before_its_result_was_kept()
+    {
+        await using var app = new CareWorkflowsApp();
+        var client = app.As(Roles.DischargeTeam);
+        async Task<string> PostAsync()
+        {
+            using var req = new HttpRequestMessage(HttpMethod.Post, "/api/d2a/referrals") { Content = JsonContent.Create(Referral()) };
+            req.Headers.Add("Idempotency-Key", "passport-8842");
+            var r = await client.SendAsync(req);
+            Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+            return (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("reference").GetString()!;
+        }
+        var first = await PostAsync();
+        await app.AdvanceAsync(Duration.FromHours(6)); // 15:00: the expected discharge (14:00) is past, so the body alone would be refused
+        Assert.Equal(first, await PostAsync());
+
+        // A crash after the instance started but before its result was kept: the resend finds the instance by its key.
+        await using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={app.DatabasePath}"))
+        {
+            await db.OpenAsync();
+            await using var delete = db.CreateCommand();
+            delete.CommandText = "DELETE FROM commands WHERE idempotency_key LIKE '%passport-8842'";
+            Assert.Equal(1, await delete.ExecuteNonQueryAsync());
+        }
+        Assert.Equal(first, await PostAsync());
+        Assert.Equal(1, await InstanceCountAsync(app));
     }
 
     [Fact]

@@ -80,7 +80,7 @@ public sealed class D2ARepliesTests
         Assert.Contains("already", stored.Reply);
         var after = await app.InstanceAsync(reference);
         Assert.Equal(before.GetProperty("version").GetInt64(), after.GetProperty("version").GetInt64());
-        Assert.DoesNotContain("ReplyFromWrongSender", await TimelineAsync(app, reference));
+        Assert.DoesNotContain("Notice", await TimelineAsync(app, reference)); // no note of a wrong sender
     }
 
     [Fact]
@@ -93,10 +93,10 @@ public sealed class D2ARepliesTests
             Assert.Equal(HttpStatusCode.Forbidden, (await SmsAsync(app, "+447700900999", $"ACCEPT {reference} 14:30")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await SmsAsync(app, "07700 900999", $"DECLINE {reference}")).StatusCode); // the same number, national form
 
-        Assert.Single(await TimelineAsync(app, reference), t => t == "ReplyFromWrongSender");
+        Assert.Single(await TimelineAsync(app, reference), t => t == "Notice"); // the note of a reply from someone not asked
         // Another stranger is another note: each sender is on record once.
         Assert.Equal(HttpStatusCode.Forbidden, (await SmsAsync(app, "+447700900998", $"ACCEPT {reference} 14:30")).StatusCode);
-        Assert.Equal(2, (await TimelineAsync(app, reference)).Count(t => t == "ReplyFromWrongSender"));
+        Assert.Equal(2, (await TimelineAsync(app, reference)).Count(t => t == "Notice"));
         Assert.Equal("OfferedToPatch", await StatusAsync(app, reference));
     }
 }

@@ -134,6 +134,8 @@ public sealed class OrchestrationHarness
         id ??= Guid.NewGuid().ToString("N");
         var waiter = _waiting.LastOrDefault(w => !w.Task.IsCompleted) ?? throw new InvalidOperationException("The orchestration is not waiting for an input.");
         waiter.SetResult(InputEvent.Of(id, input, actor));
+        // On a busy machine the orchestration may take longer than a quiet spell to take it: wait for its outcome first.
+        for (var waited = 0; waited < 10_000 && !Status.Outcomes.Any(o => o.Id == id); waited += 5) await Task.Delay(5);
         await SettleAsync();
         // A first call into slow-to-warm code (a regex built on first use, on a busy machine) can outlast the quiet spell.
         for (var until = DateTime.UtcNow.AddSeconds(10); Status.Outcomes.All(o => o.Id != id) && DateTime.UtcNow < until;) await SettleAsync();

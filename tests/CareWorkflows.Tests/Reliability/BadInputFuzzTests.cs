@@ -48,6 +48,7 @@ public sealed class BadInputFuzzTests
             references.Add((await runtime.StartAsync("TST", new TestWorkflow.Begin($"seed{i}", [("t", Duration.FromHours(1))]), RuntimeHarness.Tester)).Reference!);
         // A live D2A referral offered to the East patch: its accept asks are open, so its signed accept links validate.
         var d2a = await D2ATestKit.RaiseAsync(app);
+        await app.SettleAsync(); // its offers and notes go out in the background: the snapshot is taken once they are done
         references.Add(d2a);
         references.Add(d2a.ToLowerInvariant());
         var issuer = app.Services.GetRequiredService<HmacLinkIssuer>();

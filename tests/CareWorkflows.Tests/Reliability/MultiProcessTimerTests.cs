@@ -41,11 +41,11 @@ public sealed class MultiProcessTimerTests
                 }));
             await Task.WhenAll(apps.Select(a => a.StartAsync(TimeSpan.FromSeconds(90))));
 
-            // 50,000 D2A instances not yet raised, each with one timer due now, written in one transaction while the three
-            // processes are running, so they all see the work within one cross-node check (500 ms). A D2A referral that was
-            // never raised has no use for a timer: the runtime records TimerIgnored(name) in its timeline and drops the timer,
+            // 50,000 instances of a workflow the previous runtime still runs (trusted-assessor adjustments), not yet proposed, each with one timer due now, written in one transaction while the three
+            // processes are running, so they all see the work within one cross-node check (500 ms). An adjustment that was
+            // never proposed has no use for a timer: the runtime records TimerIgnored(name) in its timeline and drops the timer,
             // which gives one countable event per firing.
-            var state = JsonSerializer.Serialize(new D2AState(), WorkflowJson.Options);
+            var state = JsonSerializer.Serialize(new TrustedAssessorAdjustment().Initial, WorkflowJson.Options);
             await using var c = new NpgsqlConnection(db);
             await c.OpenAsync();
             var now = ProcessTestKit.NowTicks;
@@ -53,10 +53,10 @@ public sealed class MultiProcessTimerTests
             {
                 await c.ExecuteAsync(
                     "INSERT INTO instances (reference, type, status, completed, summary, state, version, last_seq, next_due_at, created_at, updated_at) " +
-                    "SELECT 'D2A-M' || lpad(g::text, 6, '0'), 'D2A', 'New', FALSE, '', @state, 1, 0, @now, @now, @now FROM generate_series(1, @n) g",
+                    "SELECT 'TA-M' || lpad(g::text, 6, '0'), 'TA', 'New', FALSE, '', @state, 1, 0, @now, @now, @now FROM generate_series(1, @n) g",
                     new { state, now, n = Timers }, tx, commandTimeout: 120);
                 await c.ExecuteAsync(
-                    "INSERT INTO timers (id, reference, name, due_at) SELECT gen_random_uuid()::text, 'D2A-M' || lpad(g::text, 6, '0'), 'bulk', @now - g FROM generate_series(1, @n) g",
+                    "INSERT INTO timers (id, reference, name, due_at) SELECT gen_random_uuid()::text, 'TA-M' || lpad(g::text, 6, '0'), 'bulk', @now - g FROM generate_series(1, @n) g",
                     new { now, n = Timers }, tx, commandTimeout: 120);
                 await tx.CommitAsync();
             }

@@ -1,4 +1,5 @@
 using CareWorkflows.Definitions.Rules;
+using CareWorkflows.Definitions.D2A;
 using CareWorkflows.Definitions.Workflows;
 using FsCheck;
 using FsCheck.Fluent;
@@ -82,8 +83,8 @@ public sealed class TimeBoundsTests
     [InlineData("999-999-9999")]
     public void All_same_digit_numbers_pass_modulus_11_and_are_placeholders(string number)
     {
-        Assert.True(D2AReferral.IsValidNhsNumber(number)); // why the check digit alone does not catch them
-        Assert.True(D2AReferral.IsPlaceholderNhsNumber(number));
+        Assert.True(D2AReferralRules.IsValidNhsNumber(number)); // why the check digit alone does not catch them
+        Assert.True(D2AReferralRules.IsPlaceholderNhsNumber(number));
     }
 
     [Theory]
@@ -92,5 +93,5 @@ public sealed class TimeBoundsTests
     [InlineData("")]
     [InlineData("111111111")]
     public void Real_and_malformed_numbers_are_not_placeholders(string number) =>
-        Assert.False(D2AReferral.IsPlaceholderNhsNumber(number));
+        Assert.False(D2AReferralRules.IsPlaceholderNhsNumber(number));
 }

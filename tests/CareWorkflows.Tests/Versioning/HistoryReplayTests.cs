@@ -138,4 +138,27 @@ public sealed class HistoryRecordings
         await desk.PostJsonAsync($"/api/no-replies/{reference}/outcome", new { outcome = "FoundSafe", checks = new[] { "NextOfKin" } });
         await SaveAsync(app, reference);
     }
+
+    [Fact]
+    public async Task D2A_referral_offered_reminded_accepted_awarded_discharged_plan_revised_week_5_end_planned_closed()
+    {
+        if (Environment.GetEnvironmentVariable("CW_RECORD_HISTORIES") is not { Length: > 0 }) Assert.Skip("Set CW_RECORD_HISTORIES=1 to record histories again.");
+        await using var app = new CareWorkflowsApp(); // Tue 24 Nov 2026 09:00; discharge expected at 14:00
+        var ok = System.Net.HttpStatusCode.OK;
+        var reference = await D2A.D2ATestKit.RaiseAsync(app, D2A.D2ATestKit.Referral(supportedBefore: true, previousProvider: "west-beckside"));
+        Assert.Equal(ok, (await D2A.D2ATestKit.RespondAsync(app, reference, "east-orchard-lane", "decline")).StatusCode);
+        await app.AdvanceAsync(Duration.FromMinutes(30)); // the reminder to those who have not answered
+        Assert.Equal(ok, (await D2A.D2ATestKit.RespondAsync(app, reference, "east-kestrel", "accept", "2026-11-24T14:30")).StatusCode); // meets the discharge: awarded
+        Assert.Equal("Awarded", await D2A.D2ATestKit.StatusAsync(app, reference));
+        await app.AdvanceAsync(Duration.FromHours(5)); // 14:30
+        var team = app.As(Roles.DischargeTeam);
+        Assert.Equal(ok, (await team.PostJsonAsync($"/api/d2a/referrals/{reference}/discharge", new { dischargedAt = "2026-11-24T14:00" })).Status);
+        Assert.Equal(ok, (await app.As(Roles.Provider, "west-beckside").PostJsonAsync($"/api/d2a/referrals/{reference}/care-plan-revision", new { summary = "Morning call moved to 08:00." })).Status);
+        await app.AdvanceToAsync(Instant.FromUtc(2026, 12, 29, 14, 1)); // week 5: the end-date prompt
+        Assert.Contains("EndDatePrompted", await D2A.D2ATestKit.TimelineAsync(app, reference));
+        Assert.Equal(ok, (await app.As(Roles.CareManager).PostJsonAsync($"/api/d2a/referrals/{reference}/end-date", new { endDate = "2027-01-05", expectedOutcome = "Reablement" })).Status);
+        Assert.Equal(ok, (await team.PostJsonAsync($"/api/d2a/referrals/{reference}/close", new { outcome = "Reablement", notes = "Independent with washing and dressing." })).Status);
+        Assert.Equal("Closed", await D2A.D2ATestKit.StatusAsync(app, reference));
+        await SaveAsync(app, reference);
+    }
 }

@@ -1,3 +1,4 @@
+using CareWorkflows.Definitions.D2A;
 using NodaTime;
 
 namespace CareWorkflows.Runtime.Providers;
@@ -45,11 +46,11 @@ public interface IProviderDirectory
     Task PutPatchAsync(PatchRecord patch, CancellationToken ct = default);
 }
 
-/// <summary>Who may be offered a new package (pure rules, so they are easy to test and to read).</summary>
+/// <summary>Who may be offered a new package, from directory records (the ADASS cap itself is the D2A workflow's rule).</summary>
 public static class ProviderEligibility
 {
-    /// <summary>The ADASS recommended ceiling on hours a provider delivers (App A ii).</summary>
-    public const decimal DefaultHoursCap = 3000m;
+    /// <summary>The ADASS recommended ceiling on hours a provider delivers (App A ii; policy D2A:AdassHoursCap).</summary>
+    public const decimal DefaultHoursCap = D2AReferral.Policy.DefaultAdassHoursCap;
 
     /// <summary>
     /// True when the provider may be offered a package of <paramref name="packageHoursPerWeek"/>: active, not rated
@@ -58,7 +59,7 @@ public static class ProviderEligibility
     public static bool CanBeOffered(ProviderRecord p, decimal packageHoursPerWeek, decimal hoursCap = DefaultHoursCap) =>
         p.Active
         && p.CqcRating is not (CqcRating.Inadequate or CqcRating.RequiresImprovement)
-        && p.WeeklyHours + packageHoursPerWeek <= hoursCap;
+        && D2AReferralRules.WithinHoursCap(p.WeeklyHours, packageHoursPerWeek, hoursCap);
 
     /// <summary>Eligible patch providers of <paramref name="patch"/>, in directory order.</summary>
     public static IReadOnlyList<ProviderRecord> PatchProviders(IEnumerable<ProviderRecord> all, string patch, decimal packageHoursPerWeek, decimal hoursCap = DefaultHoursCap) =>

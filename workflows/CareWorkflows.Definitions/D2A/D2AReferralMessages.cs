@@ -2,31 +2,40 @@ using System.Net;
 using System.Text;
 using NodaTime;
 
-namespace CareWorkflows.Definitions.Workflows;
+using static CareWorkflows.Definitions.D2A.D2AReferral;
+
+namespace CareWorkflows.Definitions.D2A;
 
 /// <summary>
 /// Every message the D2A referral sends, in one place. Rules (DOMAIN.md, information governance):
 /// reference first; plain English; offers and reminders carry only patch, postcode district, timings and care needs (App A);
 /// SMS carry the reference, the ask, the deadline in UK time and a signed link — never a name, address, NHS number,
 /// date of birth or health detail. Nothing here names the person: staff open the referral in the service.
-/// Purposes starting "staff-" go to council mailboxes; the rest go to providers.
+/// Purposes starting "staff-" go to council mailboxes; the rest go to providers. Signed links are placeholders
+/// (<see cref="LinkRequest"/>): the SendMessage activity signs them, so no live link is ever in an orchestration's history.
 /// </summary>
 public static class D2AReferralMessages
 {
     private const string SignOff = "Council brokerage team";
 
     /// <summary>The anonymised description of a package: patch, postcode district, timings, calls (and needs, never in SMS).</summary>
-    public static string OfferFacts(RaiseReferral r, Instant discharge, bool includeNeeds)
+    public static string OfferFacts(Package r, Instant discharge, bool includeNeeds)
     {
-        var district = D2AReferral.PostcodeDistrict(r.Patient.Postcode);
-        var s = $"in the {r.Patch} patch ({district}): discharge expected at {Local(discharge)}; {r.CallsPerDay} call{(r.CallsPerDay == 1 ? "" : "s")} a day of {r.MinutesPerCall} minutes, {(r.DoubleHanded ? "double-handed (two carers)" : "single-handed")}.";
+        var s = $"in the {r.Patch} patch ({r.PostcodeDistrict}): discharge expected at {Local(discharge)}; {r.CallsPerDay} call{(r.CallsPerDay == 1 ? "" : "s")} a day of {r.MinutesPerCall} minutes, {(r.DoubleHanded ? "double-handed (two carers)" : "single-handed")}.";
         return includeNeeds ? $"{s} Care needs: {r.NeedsSummary.Trim()}" : s;
     }
 
+    private static LinkRequest AcceptLink(ProviderContact p, Instant deadline) => new(AcceptAction, p.Id, AcceptAction, deadline);
+    private static LinkRequest DeclineLink(ProviderContact p, Instant deadline) => new(DeclineAction, p.Id, DeclineAction, deadline);
+
+    /// <summary>The winner's link to the full referral, served by /d2a/details/{token} while it holds the award.</summary>
+    public static LinkRequest DetailsLink(ProviderContact p, Instant expires) => new(DetailsAction, p.Id, DetailsAction, expires, DetailsPath);
+
     /// <summary>Offer (or reminder) by email and SMS with signed Accept / Decline links that expire at the deadline.</summary>
-    public static IEnumerable<OutboundMessage> Offer(string reference, RaiseReferral r, Instant discharge, ProviderContact p, Instant deadline,
-        string acceptLink, string declineLink, bool reminder)
+    public static IEnumerable<OutboundMessage> Offer(string reference, Package r, Instant discharge, ProviderContact p, Instant deadline, bool reminder)
     {
+        LinkRequest accept = AcceptLink(p, deadline), decline = DeclineLink(p, deadline);
+        var acceptLink = accept.Placeholder;
         var purpose = reminder ? "reminder" : "offer";
         var lead = reminder ? "Reminder: we have not had your answer to this D2A package yet." : "A new Discharge to Assess (D2A) package is available.";
         yield return Email(reference, p.Email, p.Id, purpose,
@@ -38,10 +47,10 @@ public static class D2AReferralMessages
                 $"The person's details are sent only to the provider the package is awarded to.",
                 $"You can also reply to this email with ACCEPT {reference} 14:30 or DECLINE {reference}.",
             ],
-            [("Accept this package", acceptLink), ("Decline this package", declineLink)]);
+            [("Accept this package", accept), ("Decline this package", decline)]);
         yield return Sms(reference, p.Mobile, p.Id, purpose,
             $"{reference}: {(reminder ? "REMINDER " : "")}D2A package, {r.Patch} patch, discharge {Time(discharge)}. Answer by {Time(deadline)}: {acceptLink} or reply ACCEPT {reference} 14:30 / DECLINE {reference}. {SignOff}",
-            [acceptLink]);
+            [accept]);
     }
 
     public static OutboundMessage FrameworkRoundAlert(string reference, string to, string patch, string why, int frameworkCount) =>
@@ -61,15 +70,15 @@ public static class D2AReferralMessages
     }
 
     /// <summary>To the winner: the award and a signed link to the full details (never the details themselves).</summary>
-    public static IEnumerable<OutboundMessage> Awarded(string reference, ProviderContact p, Instant firstCall, Instant discharge, string detailsLink)
+    public static IEnumerable<OutboundMessage> Awarded(string reference, ProviderContact p, Instant firstCall, Instant discharge, LinkRequest details)
     {
         yield return Email(reference, p.Email, p.Id, "award", $"{reference}: D2A package awarded to you – first call {Time(firstCall)}",
             [$"The D2A package {reference} is awarded to {p.Name}.",
              $"Expected discharge: {Local(discharge)}. First call: {Local(firstCall)}.",
              "The full referral (the person's details and needs) is behind the secure link below. Please read it and tell the D2A team at once if anything stops you meeting the first call."],
-            [("Open the full referral", detailsLink)]);
+            [("Open the full referral", details)]);
         yield return Sms(reference, p.Mobile, p.Id, "award",
-            $"{reference}: D2A package awarded to you. First call {Time(firstCall)}. Full details: {detailsLink} {SignOff}", [detailsLink]);
+            $"{reference}: D2A package awarded to you. First call {Time(firstCall)}. Full details: {details.Placeholder} {SignOff}", [details]);
     }
 
     public static OutboundMessage NotSuccessful(string reference, ProviderContact p) =>
@@ -97,14 +106,14 @@ public static class D2AReferralMessages
              "Please agree the start with the provider and the discharge team."]);
 
     /// <param name="detailsLink">To the award holder: a fresh link to the full referral, valid to the new end of the package.</param>
-    public static OutboundMessage DischargeTimeChanged(string reference, ProviderContact p, Instant newTime, Instant? firstCall, string? detailsLink = null) =>
+    public static OutboundMessage DischargeTimeChanged(string reference, ProviderContact p, Instant newTime, Instant? firstCall, LinkRequest? detailsLink = null) =>
         Email(reference, p.Email, p.Id, "discharge-time", $"{reference}: discharge time changed to {Time(newTime)}",
             [$"The expected discharge for the D2A package {reference} is now {Local(newTime)}.",
              firstCall is { } f ? $"The first call is now expected at {Local(f)}. Tell the D2A team at once if you cannot meet it." : "Please take this into account in your answer."],
             detailsLink is null ? null : [("Open the full referral", detailsLink)]);
 
     /// <param name="detailsLink">A link to the full referral that works until the package's 6-week cap.</param>
-    public static OutboundMessage DischargeConfirmed(string reference, ProviderContact p, Instant at, Instant capAt, string detailsLink) =>
+    public static OutboundMessage DischargeConfirmed(string reference, ProviderContact p, Instant at, Instant capAt, LinkRequest detailsLink) =>
         Email(reference, p.Email, p.Id, "discharge-confirmed", $"{reference}: discharge confirmed – package active",
             [$"The person for D2A package {reference} left hospital at {Local(at)}. The package is now active.",
              $"A D2A package lasts 6 weeks at most: until {Local(capAt)} (App M §5). The D2A team will confirm the end date.",
@@ -112,12 +121,12 @@ public static class D2AReferralMessages
              "The full referral stays available behind the secure link below until the package ends."],
             [("Open the full referral", detailsLink)]);
 
-    public static OutboundMessage CarePlanRevisionRequest(string reference, ProviderContact p, Instant due, string link) =>
+    public static OutboundMessage CarePlanRevisionRequest(string reference, ProviderContact p, Instant due, Instant linkExpires) =>
         Email(reference, p.Email, p.Id, "care-plan-request", $"{reference}: care and support plan revisions due by {Time(due)}",
             [$"You supported the person for D2A referral {reference} before their hospital stay, and they have now been discharged.",
              "Please tell their next of kin or named representative of the discharge as soon as possible.",
              $"Send the council any revisions to the care and support plan by {Local(due)} (within 48 hours of discharge, B 4.6.8)."],
-            [("Send the plan revisions", link)]);
+            [("Send the plan revisions", new LinkRequest(CarePlanAction, p.Id, CarePlanAction, linkExpires))]);
 
     public static OutboundMessage CarePlanReceived(string reference, string to) =>
         Email(reference, to, null, "staff-care-plan-received", $"{reference}: care and support plan revisions received",
@@ -159,9 +168,9 @@ public static class D2AReferralMessages
             [$"{providerName} reports {(improved ? "an improvement" : "a deterioration")} in the condition of the person with D2A package {reference} (App M §3).",
              "The provider's notes are on the referral's timeline. Please review whether a D2A package is still right."]);
 
-    public static OutboundMessage UndeliveredAlert(string reference, string to, string purpose, string channel) =>
+    public static OutboundMessage UndeliveredAlert(string reference, string to, MessageResult failed) =>
         Email(reference, to, null, "staff-undelivered", $"{reference}: a message could not be delivered",
-            [$"A {purpose} message for {reference} could not be delivered by {channel.ToLowerInvariant()}. Please contact the recipient another way."]);
+            [$"A {failed.Purpose} message for {reference} could not be delivered by {(failed.To.Contains('@') ? "email" : "SMS")}. Please contact the recipient another way."]);
 
     // ---------- building blocks ----------
 
@@ -173,7 +182,7 @@ public static class D2AReferralMessages
     public static string Time(Instant i) => i.InZone(WorkflowContext.London).ToString("HH:mm ddd d MMM", Inv);
 
     private static OutboundMessage Email(string reference, string to, string? recipientId, string purpose, string subject,
-        IReadOnlyList<string> paragraphs, IReadOnlyList<(string Label, string Url)>? links = null)
+        IReadOnlyList<string> paragraphs, IReadOnlyList<(string Label, LinkRequest Link)>? links = null)
     {
         var text = new StringBuilder($"Reference: {reference}\n\n");
         var html = new StringBuilder($"<p>Reference: <strong>{H(reference)}</strong></p>\n");
@@ -182,19 +191,20 @@ public static class D2AReferralMessages
             text.Append(p).Append("\n\n");
             html.Append("<p>").Append(H(p)).Append("</p>\n");
         }
-        foreach (var (label, url) in links ?? [])
+        foreach (var (label, link) in links ?? [])
         {
+            var url = link.Placeholder;
             text.Append($"{label}: {url}\n\n");
             html.Append($"<p><a href=\"{H(url)}\">{H(label)}</a></p>\n");
         }
         text.Append(SignOff);
         html.Append($"<p>{H(SignOff)}</p>");
         return new OutboundMessage(MessageChannel.Email, to, purpose, subject, text.ToString(), html.ToString(), recipientId,
-            links?.Select(l => l.Url).ToList());
+            links?.Select(l => l.Link.Placeholder).ToList(), links?.Select(l => l.Link).ToList());
     }
 
-    private static OutboundMessage Sms(string reference, string to, string? recipientId, string purpose, string text, IReadOnlyList<string> links) =>
-        new(MessageChannel.Sms, to, purpose, reference, text, null, recipientId, links);
+    private static OutboundMessage Sms(string reference, string to, string? recipientId, string purpose, string text, IReadOnlyList<LinkRequest> links) =>
+        new(MessageChannel.Sms, to, purpose, reference, text, null, recipientId, links.Select(l => l.Placeholder).ToList(), links);
 
     private static string H(string s) => WebUtility.HtmlEncode(s);
 }
