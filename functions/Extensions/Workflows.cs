@@ -1,5 +1,4 @@
 using CareWorkflows.Definitions;
-using CareWorkflows.Definitions.Workflows;
 using CareWorkflows.Functions.Apis;
 
 namespace CareWorkflows.Functions.Extensions;

@@ -1,6 +1,5 @@
 using CareWorkflows.Definitions;
 using CareWorkflows.Definitions.D2A;
-using CareWorkflows.Definitions.Workflows;
 using CareWorkflows.Runtime.Engine;
 using CareWorkflows.Runtime.Store;
 using Microsoft.AspNetCore.Authorization;

@@ -1,6 +1,5 @@
 using System.Net;
 using CareWorkflows.Definitions;
-using CareWorkflows.Definitions.Workflows;
 using CareWorkflows.Functions.Auth;
 using CareWorkflows.Runtime.Engine;
 using CareWorkflows.Runtime.Store;

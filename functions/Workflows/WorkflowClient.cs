@@ -117,6 +117,9 @@ public sealed class WorkflowClient(DurableTaskClient client, WorkflowRuntime leg
         if (m?.SerializedInput is not { Length: > 0 } json) return false;
         try { return JsonDocument.Parse(json).RootElement is { ValueKind: JsonValueKind.Object } start && start.TryGetProperty("inputId", out var id) && id.GetString() == inputId; }
         catch (JsonException) { return false; }
+    }
+
+    /// <summary>
     /// Starts at most one instance for <paramref name="key"/> however many callers race (a call-monitoring system sending
     /// the same visit's alert twice, a queue redelivering it): a fresh reference is reserved under the key first (the first
     /// writer wins), and the instance is started with that reference (a second start of it is refused by the engine and

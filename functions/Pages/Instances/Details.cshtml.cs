@@ -1,6 +1,5 @@
 using CareWorkflows.Definitions;
 using CareWorkflows.Definitions.D2A;
-using CareWorkflows.Definitions.Workflows;
 using CareWorkflows.Functions.Apis;
 using CareWorkflows.Functions.Auth;
 using CareWorkflows.Functions.Extensions;

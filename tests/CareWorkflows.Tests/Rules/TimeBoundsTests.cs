@@ -1,6 +1,5 @@
 using CareWorkflows.Definitions.Rules;
 using CareWorkflows.Definitions.D2A;
-using CareWorkflows.Definitions.Workflows;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
