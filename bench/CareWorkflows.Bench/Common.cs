@@ -81,6 +81,42 @@ public static class Pg
 
 public static class Machine
 {
+    /// <summary>The machine's cores, whatever DOTNET_PROCESSOR_COUNT says.</summary>
+    public static int Cores => File.ReadLines("/proc/cpuinfo").Count(l => l.StartsWith("processor", StringComparison.Ordinal));
+
+    /// <summary>
+    /// CPU time (user + system, ms) of the PostgreSQL server behind <paramref name="connectionString"/>: its postmaster and
+    /// every child (backends, writers), read from /proc; null when the data directory cannot be read (another machine).
+    /// </summary>
+    public static double? PostgresCpuMs(string connectionString)
+    {
+        try
+        {
+            using var c = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ToString());
+            c.Open();
+            using var cmd = new NpgsqlCommand("SHOW data_directory", c);
+            var dir = (string)cmd.ExecuteScalar()!;
+            var postmaster = int.Parse(File.ReadLines(Path.Combine(dir, "postmaster.pid")).First().Trim());
+            var tick = 1000.0 / 100; // USER_HZ = 100 on Linux
+            double total = 0;
+            foreach (var d in Directory.EnumerateDirectories("/proc"))
+            {
+                if (!int.TryParse(Path.GetFileName(d), out var pid)) continue;
+                string stat;
+                try { stat = File.ReadAllText(Path.Combine(d, "stat")); } catch (IOException) { continue; } catch (UnauthorizedAccessException) { continue; }
+                var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                // after "(comm) ": [0] state, [1] ppid, ..., [11] utime, [12] stime
+                if (pid != postmaster && int.Parse(f[1]) != postmaster) continue;
+                total += (long.Parse(f[11]) + long.Parse(f[12])) * tick;
+            }
+            return total;
+        }
+        catch (Exception)
+        {
+            return null;
+        }
+    }
+
     public static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ').Take(3).Aggregate((a, b) => $"{a} {b}");
 
     /// <summary>Peak resident set size of this process (VmHWM), in MiB.</summary>

@@ -26,8 +26,10 @@ namespace CareWorkflows.Bench;
 /// One Durable Task backend with Microsoft's real worker and client (Microsoft.DurableTask 1.28, gRPC) connected to it —
 /// the same set-ups as tests/CareWorkflows.Tests/TaskHub/Backends.cs, without the test clock.
 /// </summary>
-public sealed class Engine(string name, DurableTaskClient client, Func<ValueTask> dispose) : IAsyncDisposable
+public sealed class Engine(string name, DurableTaskClient client, Func<ValueTask> dispose, string? database = null) : IAsyncDisposable
 {
+    /// <summary>The PostgreSQL database of our server (ours-pg), for counting its transactions.</summary>
+    public string? Database { get; } = database;
     public string Name { get; } = name;
     public DurableTaskClient Client { get; } = client;
     public ValueTask DisposeAsync() => dispose();
@@ -40,8 +42,9 @@ public sealed class Engine(string name, DurableTaskClient client, Func<ValueTask
             case "ours-pg":
             case "ours-sqlite":
             {
-                ITaskHubStore store = system == "ours-pg"
-                    ? new PostgresTaskHubStore(x.NewPgDatabase("cwb_dt"))
+                var database = system == "ours-pg" ? x.NewPgDatabase("cwb_dt") : null;
+                ITaskHubStore store = database is not null
+                    ? new PostgresTaskHubStore(database)
                     : new SqliteTaskHubStore(Path.Combine(Path.GetTempPath(), $"cwbench-{Guid.NewGuid():N}.db"));
                 var options = new TaskHubOptions { GrpcEndpoint = $"http://127.0.0.1:{FreePort()}" };
                 var builder = Host.CreateApplicationBuilder();
@@ -56,7 +59,7 @@ public sealed class Engine(string name, DurableTaskClient client, Func<ValueTask
                 {
                     await host.StopAsync(TimeSpan.FromSeconds(10));
                     host.Dispose();
-                });
+                }, database);
             }
             case "inproc":
             {

@@ -103,7 +103,7 @@ public static class Readme
         // Latest date first; on one date a full run beats a quick one.
         var latest = Directory.GetFiles(outDir, "*.json")
             .Select(f => Path.GetFileNameWithoutExtension(f))
-            .Where(n => n.Length > 11 && char.IsDigit(n[0]))
+            .Where(n => n.Length > 11 && char.IsDigit(n[0]) && !n.Contains("-only-", StringComparison.Ordinal))
             .OrderByDescending(n => n[..10], StringComparer.Ordinal).ThenBy(n => n.EndsWith("-full", StringComparison.Ordinal) ? 0 : 1)
             .FirstOrDefault();
         if (latest is null) { Console.Error.WriteLine($"no results in {outDir}"); return 1; }

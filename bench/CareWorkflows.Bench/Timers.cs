@@ -17,10 +17,9 @@ public static class Timers
 {
     public sealed record Plan(int Pending, int Due, TimeSpan Window, TimeSpan Cap);
 
-    public static Dictionary<string, object> Summarise(List<double> late, int due, double firstDueMs, double lastFiredMs, string note)
+    public static Dictionary<string, object> Summarise(List<double> late, int fired, int due, double firstDueMs, double lastFiredMs, string note)
     {
         late.Sort();
-        var fired = late.Count;
         var seconds = Math.Max((lastFiredMs - firstDueMs) / 1000.0, 0.001);
         return new()
         {
@@ -65,7 +64,7 @@ public static class Timers
         var late = WithUnfired(fired, p.Due, fired.Count, startMs, stepMicros, end);
         var note = (seededAt > startMs ? $"seeding overran the first due time by {seededAt - startMs} ms; " : "") +
                    (fired.Count < p.Due ? $"{p.Due - fired.Count:N0} not fired by the cap" : "");
-        return Summarise(late, p.Due, startMs, Interlocked.Read(ref Workloads.LastFiredMs), note);
+        return Summarise(late, fired.Count, p.Due, startMs, Interlocked.Read(ref Workloads.LastFiredMs), note);
     }
 
     /// <summary>Hangfire 1.8 + Hangfire.PostgreSql, tuned: 20 workers, schedulers in parallel, fast polling, ANALYZE after seeding.</summary>
@@ -114,7 +113,7 @@ public static class Timers
         }
         var fired = HangfireJob.Lateness();
         var late = WithUnfired(fired, p.Due, fired.Count, startMs, stepMicros, Math.Min(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), capMs));
-        return Summarise(late, p.Due, startMs, HangfireJob.LastFiredMs, fired.Count < p.Due ? $"{p.Due - fired.Count:N0} not fired by the cap" : "");
+        return Summarise(late, fired.Count, p.Due, startMs, HangfireJob.LastFiredMs, fired.Count < p.Due ? $"{p.Due - fired.Count:N0} not fired by the cap" : "");
     }
 
     /// <summary>
@@ -170,7 +169,7 @@ public static class Timers
         }
         var firedCount = late.Count;
         late = WithUnfired(late, p.Due, firedCount, startMs, stepMicros, Math.Min(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), capMs));
-        return Summarise(late, p.Due, startMs, last, firedCount < p.Due ? $"{p.Due - firedCount:N0} not fired by the cap" : "");
+        return Summarise(late, firedCount, p.Due, startMs, last, firedCount < p.Due ? $"{p.Due - firedCount:N0} not fired by the cap" : "");
     }
 }
 

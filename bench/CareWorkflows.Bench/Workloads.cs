@@ -52,6 +52,16 @@ public static class Workloads
         });
     }
 
+    /// <summary>Committed transactions in the database so far (pg_stat_database); 0 where there is none.</summary>
+    private static async Task<long> CommitsAsync(string? database)
+    {
+        if (database is null) return 0;
+        await using var c = new Npgsql.NpgsqlConnection(database);
+        await c.OpenAsync();
+        await using var cmd = new Npgsql.NpgsqlCommand("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()", c);
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+
     private static void Finished(TaskOrchestrationContext ctx)
     {
         if (ctx.IsReplaying) return;
@@ -81,6 +91,8 @@ public static class Workloads
             await e.Client.WaitForInstanceCompletionAsync(id, w.Token);
         }
         Reset();
+        var tx0 = await CommitsAsync(e.Database);
+        var pgCpu0 = e.Database is null ? null : Machine.PostgresCpuMs(e.Database);
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var t0 = Stopwatch.GetTimestamp();
         await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 32 },
@@ -93,8 +105,12 @@ public static class Workloads
         var seconds = Stopwatch.GetElapsedTime(t0, end).TotalSeconds;
         var items = Interlocked.Read(ref Episodes) + Interlocked.Read(ref Activities);
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds;
+        await Task.Delay(1500); // PostgreSQL flushes backends' statistics about once a second
+        var tx = await CommitsAsync(e.Database) - tx0;
+        var pgCpu = e.Database is null ? null : Machine.PostgresCpuMs(e.Database) - pgCpu0;
         return new()
         {
+            ["pgCommitsPerWorkItem"] = e.Database is null ? double.NaN : Math.Round(tx / (double)Math.Max(items, 1), 2),
             ["instances"] = count,
             ["completed"] = done,
             ["workItems"] = items,
@@ -102,6 +118,10 @@ public static class Workloads
             ["workItemsPerSecond"] = Math.Round(items / seconds, 1),
             ["scheduleSeconds"] = Math.Round(scheduledSeconds, 2),
             ["processCpuMsPerWorkItem"] = Math.Round(cpu / Math.Max(items, 1), 3),
+            // PostgreSQL's CPU per work item (its postmaster and children; the 1.5 s wait above adds only idle time).
+            ["pgCpuMsPerWorkItem"] = pgCpu is { } pc ? Math.Round(pc / Math.Max(items, 1), 3) : double.NaN,
+            // If CPU were the only limit: all cores ÷ (app + PostgreSQL CPU per work item). A ceiling, not a measurement.
+            ["cpuBoundCeilingPerSecond"] = Math.Round(Machine.Cores * 1000.0 / (cpu / Math.Max(items, 1) + (pgCpu ?? 0) / Math.Max(items, 1)), 0),
             ["note"] = done < count ? $"stopped at the {cap.TotalSeconds:F0} s cap with {count - done} of {count} unfinished" : "",
         };
     }
