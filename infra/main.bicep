@@ -1,7 +1,8 @@
 // CareWorkflows on Azure (the target of docs/deployment.md): the workflows as Durable Functions on the .NET isolated
 // worker (Flex Consumption), the task hub and the service data in one storage account, Service Bus (hospital referrals
-// in, integration events out), Key Vault references for every secret, Application Insights, and the staff pages on
-// App Service. Every app reaches every resource with its system-assigned managed identity and one narrow role.
+// in, integration events out), Key Vault references for every secret and Application Insights. The Function App also
+// serves the staff pages and signed links (its HTTP triggers hand every request to the same app: docs/deployment.md).
+// The app reaches every resource with its system-assigned managed identity and one narrow role.
 targetScope = 'resourceGroup'
 
 @description('Short environment name, part of every resource name (dev, test, prod).')
@@ -61,9 +62,6 @@ param smsChannel string = 'Dev'
 param entraTenantId string = tenant().tenantId
 param entraClientId string
 
-@description('App Service plan SKU for the staff pages.')
-param pagesSku string = 'B1'
-
 @description('Further secrets as app settings of the Function App: setting name → Key Vault secret name.')
 param extraKeyVaultSettings object = {}
 
@@ -79,7 +77,6 @@ var storageName = take('stcw${environmentName}${suffix}', 24)
 var keyVaultName = take('kv-cw-${environmentName}-${suffix}', 24)
 var serviceBusNamespaceName = 'sb-${name}-${suffix}'
 var functionAppName = 'func-${name}-${suffix}'
-var pagesAppName = 'app-${name}-${suffix}'
 var taskHubName = 'careworkflows${environmentName}'
 var tablePrefix = 'cw'
 var useScheduler = !empty(durableTaskSchedulerEndpoint)
@@ -123,10 +120,10 @@ var channelSecrets = {
   Smtp: { Smtp__Password: 'smtp-password' }
   Twilio: { Twilio__AuthToken: 'twilio-auth-token' }
 }
-var functionSecrets = union({ Links__SigningKey: 'links-signing-key' }, channelSecrets[emailChannel], channelSecrets[smsChannel], extraKeyVaultSettings)
+var functionSecrets = union({ Links__SigningKey: 'links-signing-key', AzureAd__ClientSecret: 'pages-entra-client-secret' }, channelSecrets[emailChannel], channelSecrets[smsChannel], extraKeyVaultSettings)
 var functionSecretReferences = toObject(items(functionSecrets), s => s.key, s => '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${s.value})')
 
-var linksBaseUrl = empty(publicBaseUrl) ? 'https://${pagesAppName}.azurewebsites.net' : publicBaseUrl
+var linksBaseUrl = empty(publicBaseUrl) ? 'https://${functionAppName}.azurewebsites.net' : publicBaseUrl
 
 // The task hub: Azure Storage (default) or the Durable Task Scheduler. host.json names neither; these settings do.
 var durableSettings = union({
@@ -173,39 +170,11 @@ module functionApp 'modules/functionapp.bicep' = {
   }
 }
 
-var pagesSecretReferences = toObject(items({ AzureAd__ClientSecret: 'pages-entra-client-secret', Links__SigningKey: 'links-signing-key' }), s => s.key,
-  s => '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${s.value})')
-
-module pages 'modules/pages.bicep' = {
-  name: 'pages'
-  params: {
-    location: location
-    name: pagesAppName
-    tags: allTags
-    skuName: pagesSku
-    appSettings: union(pagesSecretReferences, {
-      APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
-      ASPNETCORE_ENVIRONMENT: 'Production'
-      Auth__Mode: 'Entra'
-      AzureAd__Instance: environment().authentication.loginEndpoint
-      AzureAd__TenantId: entraTenantId
-      AzureAd__ClientId: entraClientId
-      Pages__ApiBaseUrl: 'https://${functionApp.outputs.defaultHostName}'
-      Storage__ServiceData: 'Tables'
-      Storage__TableServiceUri: storage.outputs.tableEndpoint
-      Storage__TablePrefix: tablePrefix
-      Links__BaseUrl: linksBaseUrl
-    })
-  }
-}
-
 module roles 'modules/roles.bicep' = {
   name: 'roles'
   params: {
     functionAppPrincipalId: functionApp.outputs.principalId
-    pagesPrincipalId: pages.outputs.principalId
     functionAppName: functionAppName
-    pagesAppName: pagesAppName
     storageAccountName: storageName
     keyVaultName: keyVaultName
     serviceBusNamespaceName: serviceBusNamespaceName
@@ -219,8 +188,6 @@ module roles 'modules/roles.bicep' = {
 
 output functionAppName string = functionApp.outputs.name
 output functionAppUrl string = 'https://${functionApp.outputs.defaultHostName}'
-output pagesAppName string = pages.outputs.name
-output pagesUrl string = 'https://${pages.outputs.defaultHostName}'
 output keyVaultName string = keyVault.outputs.name
 output storageAccountName string = storage.outputs.name
 output taskHubName string = taskHubName

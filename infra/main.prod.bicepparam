@@ -1,7 +1,7 @@
 using 'main.bicep'
 
 // Production: one warm instance for durable and http work (timers fire on time, no cold start), zone-redundant storage,
-// Key Vault purge protection, real channels, a production pages plan.
+// Key Vault purge protection, real channels.
 param environmentName = 'prod'
 param alwaysReadyInstances = 1
 param maximumInstanceCount = 20
@@ -17,5 +17,4 @@ param extraAppSettings = {
   Notify__EmailTemplateId: readEnvironmentVariable('CW_NOTIFY_EMAIL_TEMPLATE_ID', '')
   Notify__SmsTemplateId: readEnvironmentVariable('CW_NOTIFY_SMS_TEMPLATE_ID', '')
 }
-param pagesSku = 'P0v3'
 param referralSenderPrincipalIds = []

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds the Azure Functions deployable folder and zip:
-#   publish/functionapp/       host.json + one folder per function (function.json) + the app, self-contained linux-x64
+# Builds the Azure Functions deployable (the .NET isolated worker app, functions/FunctionApp):
+#   publish/functionapp/       the worker, host.json, functions.metadata, the generated extensions (.azurefunctions/), wwwroot
 #   publish/functionapp.zip    the same, for `az functionapp deployment source config-zip`
-# The app is self-contained because the Functions custom-handler image has no .NET 10 runtime.
+# Framework-dependent: the Function App's runtime (dotnet-isolated 10.0, set by infra/) provides .NET.
 # Usage: scripts/publish.sh [runtime-identifier]   (default linux-x64)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,19 +13,11 @@ out=publish/functionapp
 rm -rf "$out" publish/functionapp.zip
 mkdir -p "$out"
 
-dotnet publish functions/CareWorkflows.Functions.csproj -c Release -r "$rid" --self-contained true \
-  -p:DebugType=none -p:UseAppHost=true -o "$out" -v quiet -nologo
+dotnet publish functions/FunctionApp/CareWorkflows.FunctionApp.csproj -c Release -r "$rid" --self-contained false \
+  -p:DebugType=none -o "$out" -v quiet -nologo
 
-cp host.json "$out/"
-for dir in functions/FunctionApp/*/; do
-  name="$(basename "$dir")"
-  [ -f "$dir/function.json" ] || continue
-  mkdir -p "$out/$name"
-  cp "$dir/function.json" "$out/$name/"
+for required in host.json functions.metadata worker.config.json extensions.json; do
+  [ -f "$out/$required" ] || { echo "publish: $required missing from $out" >&2; exit 1; }
 done
-# host.json names this file as the custom handler: it must be executable after deployment (zip keeps the mode).
-chmod +x "$out/CareWorkflows.Functions"
-
 (cd "$out" && zip -q -r -X ../functionapp.zip .)
-echo "Deployable folder: $out ($(find "$out" -name function.json | wc -l) functions)"
-echo "Zip: publish/functionapp.zip ($(du -h publish/functionapp.zip | cut -f1))"
+echo "Deployable folder: $out ($(grep -c '"scriptFile"' "$out/functions.metadata") functions)"

@@ -1,6 +1,5 @@
-using CareWorkflows.Definitions.Workflows;
+using CareWorkflows.Definitions.TrustedAssessor;
 using CareWorkflows.Functions.Auth;
-using CareWorkflows.Runtime.Engine;
 using CareWorkflows.Runtime.Store;
 using Microsoft.AspNetCore.Http.HttpResults;
 using NodaTime;
@@ -18,8 +17,8 @@ public sealed record PackageView(string Id, string ProviderId, decimal WeeklyHou
 
 /// <summary>
 /// Packages a trusted assessor may adjust: id, provider delivering it, weekly hours now in effect (2 dp), low-level and
-/// moving-and-handling flags. Admin registers (POST upserts by id); reads bring the hours up to date from the package's
-/// latest trusted-assessor adjustment first, so a change answered by signed link shows here too.
+/// moving-and-handling flags. Admin registers (POST upserts by id). The hours in effect are written by the package's
+/// trusted-assessor adjustment itself (its orchestration, through an activity), whichever way it was answered.
 /// </summary>
 public static class PackagesApi
 {
@@ -55,48 +54,22 @@ public static class PackagesApi
     }
 
     private static async Task<Results<Ok<List<PackageView>>, ProblemHttpResult>> ListAsync(
-        string? providerId, HttpContext http, ITrustedAssessorDirectory directory, WorkflowRuntime runtime, CancellationToken ct)
+        string? providerId, HttpContext http, ITrustedAssessorDirectory directory, CancellationToken ct)
     {
         if (providerId is not null && !TrustedAssessorsApi.ValidId(providerId)) return Problems.BadRequest("providerId is not a valid id.");
         var (allowed, filter) = TrustedAssessorsApi.Scope(http.User.ToActor(), providerId);
         if (!allowed) return Problems.Forbidden("You may list only your own provider's packages.");
         var rows = await directory.ListPackagesAsync(filter, ct);
-        var views = new List<PackageView>();
-        foreach (var p in rows) views.Add(PackageView.From(await PackageHours.RefreshAsync(p, runtime, directory, ct)));
-        return TypedResults.Ok(views);
+        return TypedResults.Ok(rows.Select(PackageView.From).ToList());
     }
 
     private static async Task<Results<Ok<PackageView>, ProblemHttpResult>> GetAsync(
-        string id, HttpContext http, ITrustedAssessorDirectory directory, WorkflowRuntime runtime, CancellationToken ct)
+        string id, HttpContext http, ITrustedAssessorDirectory directory, CancellationToken ct)
     {
         var row = TrustedAssessorsApi.ValidId(id) ? await directory.GetPackageAsync(id, ct) : null;
         var (allowed, filter) = TrustedAssessorsApi.Scope(http.User.ToActor(), null);
         if (row is null || !allowed || (filter is not null && row.ProviderId != filter))
             return TypedResults.Problem(statusCode: 404, title: "Not found", detail: $"There is no package {id} you can see.");
-        return TypedResults.Ok(PackageView.From(await PackageHours.RefreshAsync(row, runtime, directory, ct)));
-    }
-}
-
-/// <summary>
-/// Keeps a package's weekly hours equal to the hours in effect in its latest trusted-assessor adjustment. The workflow state is
-/// the source; the package row is a copy the edge writes after a transition commits (and on reads, to catch answers that came
-/// by signed link or timers). Only the adjustment the package is linked to may move its hours.
-/// </summary>
-public static class PackageHours
-{
-    public static async Task SyncAsync(string reference, WorkflowRuntime runtime, ITrustedAssessorDirectory directory, CancellationToken ct)
-    {
-        var row = await runtime.Store.LoadAsync(reference, ct);
-        if (row is null || row.Type != TrustedAssessorAdjustment.TypeName) return;
-        var state = (TrustedAssessorAdjustment.State)runtime.DeserializeState(row);
-        if (state.Stage == TrustedAssessorAdjustment.Stage.New) return;
-        await directory.SetPackageHoursFromAdjustmentAsync(state.PackageId, reference, state.HoursInEffect, runtime.Clock.GetCurrentInstant(), ct);
-    }
-
-    public static async Task<CarePackageRecord> RefreshAsync(CarePackageRecord package, WorkflowRuntime runtime, ITrustedAssessorDirectory directory, CancellationToken ct)
-    {
-        if (package.AdjustmentReference is not { } reference) return package;
-        await SyncAsync(reference, runtime, directory, ct);
-        return await directory.GetPackageAsync(package.Id, ct) ?? package;
+        return TypedResults.Ok(PackageView.From(row));
     }
 }

@@ -8,7 +8,9 @@ public sealed record ReadReply(string? Action, string? Reference, string Rest, s
 
 /// <summary>
 /// The reply grammar: <c>ACCEPT D2A-7K3QX 14:30</c>, <c>DECLINE D2A-7K3QX</c>, and <c>YES</c> / <c>NO</c> (accept / decline)
-/// when the sender has exactly one open ask. Case and surrounding punctuation do not matter.
+/// when the sender has exactly one open ask. Case and surrounding punctuation do not matter. A visit alert's desk answers
+/// <c>REASSURED VA-7K3QX 14:35</c>, <c>REPLACEMENT VA-7K3QX Sam Jones 14:50</c>, and <c>NOREPLY VA-7K3QX</c> (or
+/// <c>NO REPLY VA-7K3QX</c>) for no reply at the door; a no-reply's <c>OUTCOME NR-7K3QX found safe</c>.
 /// </summary>
 public static partial class ReplyGrammar
 {
@@ -18,6 +20,12 @@ public static partial class ReplyGrammar
         var words = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
         if (words.Length == 0) return new(null, null, "", line);
         var verb = words[0].Trim('.', ',', '!', ':', ';').ToUpperInvariant();
+        // "NO REPLY VA-7K3QX": a carer's no-reply at the door (B App E), not a "no" (decline).
+        if (verb == "NO" && words.Length > 1 && words[1].Trim('.', ',', '!', ':', ';').Equals("REPLY", StringComparison.OrdinalIgnoreCase))
+        {
+            verb = "NOREPLY";
+            words = words[1..];
+        }
         string? action = verb switch
         {
             "YES" or "Y" => "accept",

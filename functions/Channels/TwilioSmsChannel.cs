@@ -68,6 +68,11 @@ public sealed class TwilioSmsChannel(HttpClient http, TwilioSettings settings) :
             if (status == 0) throw new ChannelException($"Twilio failed without an HTTP status: {e.Message}", permanent: false, e);
             throw ChannelErrors.FromStatus(Name, status, e.Message, e);
         }
+        // Some error answers (an HTML 403 from a proxy) surface as other SDK exceptions: the status still decides.
+        catch (TwilioException e) when (transport.LastResponse is { } answer && (int)answer.StatusCode >= 400)
+        {
+            throw ChannelErrors.FromStatus(Name, (int)answer.StatusCode, e.Message, e);
+        }
         catch (TwilioException e) { throw new ChannelException($"Twilio answered something the SDK could not read: {e.Message}", permanent: false, e); }
         return sent?.Sid is { Length: > 0 } sid ? sid : throw new ChannelException("Twilio accepted the message but returned no sid.", permanent: false);
     }

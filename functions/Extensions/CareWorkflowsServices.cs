@@ -24,16 +24,19 @@ namespace CareWorkflows.Functions.Extensions;
 /// <summary>All service registration in one place; Program.cs stays a screenful.</summary>
 public static class CareWorkflowsServices
 {
-    public static WebApplicationBuilder AddCareWorkflows(this WebApplicationBuilder builder)
+    /// <param name="engine">
+    /// Null standalone: our Durable Task server, Microsoft's worker and its client run in this process. Under Azure Functions
+    /// (functions/FunctionApp) the Durable extension runs the orchestrations and this is the client the host binds; the
+    /// app then starts no server, worker or listener of its own (the Function App's HTTP triggers hand it each request).
+    /// </param>
+    public static WebApplicationBuilder AddCareWorkflows(this WebApplicationBuilder builder, HostedEngine? engine = null)
     {
         var env = builder.Environment;
         var config = builder.Configuration;
         if (env.IsDevelopment()) AddLocalSettings(builder);
         EnsureKeyVaultReferencesResolved(config);
 
-        var port = config["FUNCTIONS_CUSTOMHANDLER_PORT"];
-        if (!string.IsNullOrEmpty(port)) builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        else if (string.IsNullOrEmpty(config["urls"]) && string.IsNullOrEmpty(config["ASPNETCORE_URLS"]) && string.IsNullOrEmpty(config["HTTP_PORTS"]))
+        if (engine is null && string.IsNullOrEmpty(config["urls"]) && string.IsNullOrEmpty(config["ASPNETCORE_URLS"]) && string.IsNullOrEmpty(config["HTTP_PORTS"]))
             builder.WebHost.UseUrls("http://localhost:7071");
 
         var services = builder.Services;
@@ -49,6 +52,8 @@ public static class CareWorkflowsServices
         var simulation = config.GetValue("Simulation:Enabled", false);
         if (simulation && env.IsProduction())
             throw new InvalidOperationException("Simulation:Enabled is refused in Production.");
+        if (simulation && engine is not null)
+            throw new InvalidOperationException("Simulation:Enabled is not available under Azure Functions: Durable Functions' timers follow the real clock. Use the standalone host for training and demos.");
         if (simulation)
         {
             var start = config["Simulation:Start"] is { Length: > 0 } s
@@ -97,7 +102,7 @@ public static class CareWorkflowsServices
         services.AddSingleton<ChannelRouter>();
         if (simulation) services.AddSingleton<Simulator>();
         services.AddWorkflowDefinitions();
-        services.AddDurableTaskWorkflows(config, workerId, simulation);
+        services.AddDurableTaskWorkflows(config, workerId, simulation, engine);
 
         // ---- channels (Channels:Email / Channels:Sms) ----
         foreach (var (kind, key) in new[] { (MessageChannel.Email, "Channels:Email"), (MessageChannel.Sms, "Channels:Sms") })
@@ -111,9 +116,9 @@ public static class CareWorkflowsServices
         services.AddSingleton<CareWorkflows.Functions.Channels.InboundReplies>();
         services.AddSingleton<CareWorkflows.Functions.Channels.DeliveryReports>();
 
-        // Standalone the in-process loops drive timers and the outbox; under Azure Functions (FUNCTIONS_CUSTOMHANDLER_PORT
-        // set) the RuntimeTimer function does, so they default to off there. Runtime:BackgroundLoops overrides either way.
-        if (config.GetValue<bool?>("Runtime:BackgroundLoops") ?? !FunctionsHosting.IsHostedByFunctions(config)) services.AddHostedService<RuntimeLoops>();
+        // The previous runtime's timers and outbox (workflows not yet on Durable Task): the in-process loops, in the
+        // standalone host and inside the Functions worker alike. Runtime:BackgroundLoops=false turns them off (tests).
+        if (config.GetValue("Runtime:BackgroundLoops", true)) services.AddHostedService<RuntimeLoops>();
         services.TryAddSingleton<IServiceBusReferralIntake, ReferralIntakeNotAvailable>();
         services.AddSingleton<IntakeDeadLetters>();
         services.AddCareWorkflowsServiceBus(config);

@@ -1,6 +1,7 @@
 using CareWorkflows.Definitions;
 using CareWorkflows.Definitions.Incidents;
 using CareWorkflows.Definitions.QualityConcerns;
+using CareWorkflows.Definitions.TrustedAssessor;
 using CareWorkflows.Functions.Workflows;
 using CareWorkflows.Runtime.Engine;
 using CareWorkflows.TaskHub.Engine;
@@ -28,6 +29,12 @@ public static class DurableTaskHosting
     {
         r.AddOrchestrator<QualityConcernOrchestration>();
         r.AddOrchestrator<SeriousIncidentOrchestration>();
+        r.AddOrchestrator<Definitions.Visits.VisitAlertOrchestration>();
+        r.AddOrchestrator<Definitions.Visits.NoReplyOrchestration>();
+        r.AddActivity<Definitions.Visits.StartNoReply>();
+        r.AddOrchestrator<TrustedAssessorAdjustmentOrchestration>();
+        r.AddActivity<ClaimPackage>();
+        r.AddActivity<SetPackageHours>();
         r.AddActivity<SendMessage>();
         r.AddActivity<Note>();
         r.AddActivity<ReadSetup>();
@@ -38,8 +45,22 @@ public static class DurableTaskHosting
     /// <summary>Payloads (inputs, events, results, custom status) in the service's JSON: NodaTime in ISO, enums as names.</summary>
     public static readonly DataConverter Converter = new JsonDataConverter(WorkflowJson.Options);
 
-    public static IServiceCollection AddDurableTaskWorkflows(this IServiceCollection services, IConfiguration config, string workerId, bool simulation)
+    public static IServiceCollection AddDurableTaskWorkflows(this IServiceCollection services, IConfiguration config, string workerId, bool simulation,
+        HostedEngine? engine = null)
     {
+        services.AddSingleton<IMessageSender, MessageSender>();
+        services.AddSingleton<IWorkflowSetupSource, WorkflowSetupSource>();
+        services.AddSingleton<ICalendarAlerts, CalendarAlertsForOperators>();
+        services.AddSingleton<IIntegrationPublisher, IntegrationPublisher>();
+        services.AddSingleton<Definitions.Visits.INoReplyStarter, Visits.NoReplyStarter>();
+        services.AddSingleton<WorkflowClient>();
+        if (engine is not null)
+        {
+            // Azure Functions: the Durable extension runs the orchestrations and activities; the client is the host's.
+            services.AddSingleton(engine.Client);
+            return services;
+        }
+
         var section = config.GetSection("DurableTask");
         var options = new TaskHubOptions
         {
@@ -61,10 +82,6 @@ public static class DurableTaskHosting
             services.AddSingleton<ISimulatedEngine, TaskHubEngine>();
         }
 
-        services.AddSingleton<IMessageSender, MessageSender>();
-        services.AddSingleton<IWorkflowSetupSource, WorkflowSetupSource>();
-        services.AddSingleton<ICalendarAlerts, CalendarAlertsForOperators>();
-        services.AddSingleton<IIntegrationPublisher, IntegrationPublisher>();
         services.AddDurableTaskWorker(b =>
         {
             b.AddTasks(RegisterWorkflows);
@@ -76,7 +93,6 @@ public static class DurableTaskHosting
             b.UseGrpc(options.GrpcEndpoint);
             b.Configure(o => o.DataConverter = Converter);
         });
-        services.AddSingleton<WorkflowClient>();
         return services;
     }
 
@@ -110,3 +126,9 @@ public static class DurableTaskHosting
         }
     }
 }
+
+/// <summary>
+/// The orchestrations run elsewhere and <paramref name="Client"/> reaches them: under Azure Functions the Durable extension
+/// runs them and the host binds the client. With it the app starts no Durable Task server or worker of its own.
+/// </summary>
+public sealed record HostedEngine(DurableTaskClient Client);

@@ -1,6 +1,5 @@
 using Azure.Identity;
 using Azure.Messaging.ServiceBus;
-using CareWorkflows.Functions.Hosting;
 using CareWorkflows.Functions.ServiceBus;
 using CareWorkflows.Runtime.Integration;
 
@@ -19,7 +18,7 @@ public static class ServiceBusRegistration
 
     public static IServiceCollection AddCareWorkflowsServiceBus(this IServiceCollection services, IConfiguration config)
     {
-        services.AddSingleton<ReferralQueueHandler>(); // also the custom-handler invocation's
+        services.AddSingleton<ReferralQueueHandler>(); // every receiver's one handler
         var section = config.GetSection(ConnectionSetting);
         if (string.IsNullOrEmpty(section.Value) && string.IsNullOrEmpty(section["fullyQualifiedNamespace"]))
         {
@@ -37,8 +36,11 @@ public static class ServiceBusRegistration
             : new ServiceBusClient(section["fullyQualifiedNamespace"], new DefaultAzureCredential()));
         var topic = config["ServiceBus:IntegrationEventsTopic"] ?? ServiceBusIntegrationEvents.DefaultTopic;
         services.AddSingleton<IIntegrationEvents>(sp => new ServiceBusIntegrationEvents(sp.GetRequiredService<ServiceBusClient>().CreateSender(topic)));
-        // Under Azure Functions the host's trigger receives the queue; elsewhere this app does (ServiceBus:ReferralIntake=false turns it off).
-        if (!FunctionsHosting.IsHostedByFunctions(config) && config.GetValue("ServiceBus:ReferralIntake", true))
+        // This app receives the queue, standalone and inside the Functions worker alike (the isolated Service Bus trigger
+        // is not available to us: docs/deployment.md). ServiceBus:ReferralIntake / VisitAlertIntake = false turn them off.
+        if (config.GetValue("ServiceBus:ReferralIntake", true))
             services.AddHostedService<ReferralQueueReceiver>();
+        if (config.GetValue("ServiceBus:VisitAlertIntake", true))
+            services.AddHostedService<Visits.VisitAlertQueueReceiver>();
     }
 }

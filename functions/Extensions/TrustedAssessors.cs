@@ -1,12 +1,13 @@
-using CareWorkflows.Definitions;
-using CareWorkflows.Definitions.Workflows;
+using CareWorkflows.Definitions.TrustedAssessor;
+using CareWorkflows.Functions.Workflows;
 using CareWorkflows.Runtime.Store;
 using NodaTime;
 
 namespace CareWorkflows.Functions.Extensions;
 
 /// <summary>
-/// The trusted-assessor adjustment workflow and the demo seed (the registry is registered with the service data).
+/// The trusted-assessor adjustment workflow's registry writes (the orchestration and its activities are registered with
+/// the other workflows in DurableTask.cs) and the demo seed (the registry is registered with the service data).
 /// TrustedAssessors:SeedDemo (default: on in Development with the embedded SQLite store) adds demo assessors and packages
 /// once; a restart never resets hours that adjustments have moved.
 /// </summary>
@@ -14,7 +15,7 @@ public static class TrustedAssessorRegistration
 {
     public static IServiceCollection AddTrustedAssessorAdjustments(this IServiceCollection services)
     {
-        services.AddSingleton<IWorkflowDefinition, TrustedAssessorAdjustment>();
+        services.AddSingleton<IPackageHours, RegistryPackageHours>();
         services.AddHostedService<TrustedAssessorDemoSeed>();
         return services;
     }

@@ -11,6 +11,7 @@ public static class Workflows
     {
         services.AddD2AReferrals();
         services.AddTrustedAssessorAdjustments();
+        CareWorkflows.Functions.Visits.VisitsRegistration.AddVisits(services);
         return services;
     }
 
@@ -20,6 +21,8 @@ public static class Workflows
         app.MapTrustedAssessorAdjustmentsApi();
         app.MapIncidentsApi();
         app.MapQualityConcernsApi();
+        app.MapVisitAlertsApi();
+        app.MapNoRepliesApi();
         return app;
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using CareWorkflows.Definitions;
 using CareWorkflows.Definitions.Workflows;
 using CareWorkflows.Runtime.Engine;
@@ -66,27 +65,21 @@ public sealed class KpisModel(Workflows.WorkflowClient workflows, IClock clock) 
         var qcPending = qc.Count(s => s.Investigation is null && s.DueAt > now);
         Figures.Add(new("Concerns answered on time", "provider responses received by the due time", answered.Count(s => !s.ResponseLate), answered.Count + lateUnanswered, qcPending));
 
-        // Trusted-assessor sign-offs within the window (App G): first sign-off request's due time vs the sign-off.
+        // Trusted-assessor sign-offs within the window (App G): first sign-off request's due time vs the sign-off, as the adjustment publishes them.
         int within = 0, decided = 0, taPending = 0;
-        foreach (var (row, _) in await InPeriod(TrustedAssessorAdjustment.TypeName))
+        foreach (var s in (await InPeriod(Definitions.TrustedAssessor.TrustedAssessorAdjustment.Type)).Select(x => x.State).OfType<Definitions.TrustedAssessor.TrustedAssessorAdjustment.State>())
         {
-            var timeline = (await workflows.LoadAsync(row.Reference, withTimeline: true, ct))?.Timeline ?? [];
-            var sent = timeline.FirstOrDefault(e => e.Type == nameof(TrustedAssessorAdjustment.SentForSignOff));
-            if (sent is null || DueOf(sent.Data) is not { } due) continue;
-            var signed = timeline.FirstOrDefault(e => e.Type == nameof(TrustedAssessorAdjustment.AdjustmentSignedOff));
-            if (signed is not null) { decided++; if (signed.At <= due) within++; }
+            if (s.FirstSignOffDue is not { } due) continue;
+            if (s.SignedOffAt is { } signed) { decided++; if (signed <= due) within++; }
             else if (due <= now) decided++;
             else taPending++;
         }
         Figures.Add(new("Sign-offs within the window", "adjustments signed off by the sign-off due time", within, decided, taPending));
-        return Page();
-    }
 
-    private static Instant? DueOf(string json)
-    {
-        using var doc = JsonDocument.Parse(json);
-        return doc.RootElement.TryGetProperty("due", out var d) && d.ValueKind == JsonValueKind.String && InstantPattern.ExtendedIso.Parse(d.GetString()!) is { Success: true } p
-            ? p.Value : null;
+        // Late or missed visits and no-replies (B 21–22, App E), from their record.
+        foreach (var f in await Visits.VisitKpiReport.ComputeAsync(workflows, FromDate, ToDate, now, ct))
+            Figures.Add(new(f.Name, f.Measure, f.Met, f.Of, f.Pending));
+        return Page();
     }
 
     private LocalDate ParseDate(string? text, string field, LocalDate fallback)

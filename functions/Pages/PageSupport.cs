@@ -51,6 +51,8 @@ public static class PageText
         "QC" => "Quality concern",
         "SI" => "Serious incident",
         "TA" => "Trusted-assessor adjustment",
+        "VA" => "Late or missed visit alert",
+        "NR" => "No reply at a visit",
         _ => type,
     };
 
@@ -233,7 +235,9 @@ public static class ProviderScope
                 break;
             case Definitions.QualityConcerns.QualityConcern.State q: ids.Add(q.ProviderId); break;
             case Definitions.Incidents.SeriousIncident.State s: ids.Add(s.Report.ProviderId); break;
-            case TrustedAssessorAdjustment.State t: ids.Add(t.ProviderId); break;
+            case Definitions.TrustedAssessor.TrustedAssessorAdjustment.State t: ids.Add(t.ProviderId); break;
+            case Definitions.Visits.VisitAlert.State v: ids.Add(v.ProviderId); break;
+            case Definitions.Visits.NoReply.State n: ids.Add(n.ProviderId); break;
         }
         return ids;
     }

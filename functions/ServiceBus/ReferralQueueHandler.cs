@@ -38,8 +38,8 @@ public interface IReferralMessageSettler
 
 /// <summary>
 /// The one handler for queued hospital referrals, shared by every receiver: the standalone host's
-/// <see cref="ReferralQueueReceiver"/> (ServiceBusProcessor), the custom-handler invocation (ReferralQueueFunction) and a
-/// Functions Service Bus trigger (<c>handler.HandleAsync(message, settler, ct)</c>). A body that is not a JSON object, or
+/// <see cref="ReferralQueueReceiver"/> (ServiceBusProcessor; in the standalone host and inside the Functions worker) and a
+/// Functions Service Bus trigger once its extension is available (<c>handler.HandleAsync(message, settler, ct)</c>). A body that is not a JSON object, or
 /// a referral the intake refuses, is dead-lettered with a reason and recorded (<see cref="IntakeDeadLetters"/>, for
 /// GET /api/intake/dead-letters); a failure that may pass is abandoned for redelivery, and on the last delivery
 /// (ServiceBus:MaxDeliveryCount, the queue's maxDeliveryCount) given up and recorded too. Never retried forever.

@@ -59,6 +59,14 @@ public sealed class MessageSender(ChannelRouter router, HmacLinkIssuer links, IW
         var body = m.Body;
         var html = m.HtmlBody;
         var urls = (m.Links ?? []).ToList();
+        if (body.Contains(InstancePage.Placeholder, StringComparison.Ordinal) || html?.Contains(InstancePage.Placeholder, StringComparison.Ordinal) == true
+            || urls.Any(u => u.Contains(InstancePage.Placeholder, StringComparison.Ordinal)))
+        {
+            var page = $"{links.BaseUrl}/instances/{Uri.EscapeDataString(reference)}";
+            body = body.Replace(InstancePage.Placeholder, page, StringComparison.Ordinal);
+            html = html?.Replace(InstancePage.Placeholder, page, StringComparison.Ordinal);
+            for (var i = 0; i < urls.Count; i++) urls[i] = urls[i].Replace(InstancePage.Placeholder, page, StringComparison.Ordinal);
+        }
         foreach (var request in m.Sign ?? [])
         {
             var url = links.Issue(reference, request.RecipientId, request.Action, request.ExpiresAt);

@@ -2,6 +2,8 @@ using System.Text.Json;
 using CareWorkflows.Definitions;
 using CareWorkflows.Definitions.Incidents;
 using CareWorkflows.Definitions.QualityConcerns;
+using CareWorkflows.Definitions.Visits;
+using CareWorkflows.Definitions.TrustedAssessor;
 using CareWorkflows.Runtime.Engine;
 using CareWorkflows.Runtime.Store;
 using Grpc.Core;
@@ -30,7 +32,11 @@ public sealed class WorkflowClient(DurableTaskClient client, WorkflowRuntime leg
     public static readonly IReadOnlyDictionary<string, OrchestratedType> Orchestrated = new Dictionary<string, OrchestratedType>
     {
         [QualityConcern.Type] = new(QualityConcern.Type, QualityConcern.Orchestration, QualityConcern.Version, typeof(QualityConcern.State), QualityConcernRules.ParseReply),
+        [TrustedAssessorAdjustment.Type] = new(TrustedAssessorAdjustment.Type, TrustedAssessorAdjustment.Orchestration, TrustedAssessorAdjustment.Version,
+            typeof(TrustedAssessorAdjustment.State), TrustedAssessorAdjustmentRules.ParseReply),
         [SeriousIncident.Type] = new(SeriousIncident.Type, SeriousIncident.Orchestration, SeriousIncident.Version, typeof(SeriousIncident.State), SeriousIncidentRules.ParseReply),
+        [VisitAlert.Type] = new(VisitAlert.Type, VisitAlert.Orchestration, VisitAlert.Version, typeof(VisitAlert.State), VisitAlertRules.ParseReply),
+        [NoReply.Type] = new(NoReply.Type, NoReply.Orchestration, NoReply.Version, typeof(NoReply.State), NoReplyRules.ParseReply),
     };
 
     /// <summary>How long an answer waits for the orchestration to take an input before answering 202 (Workflows:AnswerWaitSeconds, default 2).</summary>
@@ -66,6 +72,60 @@ public sealed class WorkflowClient(DurableTaskClient client, WorkflowRuntime leg
             var outcome = await OutcomeAsync(reference, inputId, ct) ?? new TransitionOutcome(OutcomeKind.Applied, reference, "Starting");
             await RememberAsync(idempotencyKey, outcome, ct);
             return outcome;
+        }
+    }
+
+    /// <summary>
+    /// Starts at most one instance for <paramref name="key"/> however many callers race (a call-monitoring system sending
+    /// the same visit's alert twice, a queue redelivering it): a fresh reference is reserved under the key first (the first
+    /// writer wins), and the instance is started with that reference (a second start of it is refused by the engine and
+    /// changes nothing). A caller that finds the key reserved gets that reference, and starts the instance if a crash left
+    /// it unstarted. Created is true for the caller that reserved it.
+    /// </summary>
+    public async Task<(TransitionOutcome Outcome, bool Created)> StartOnceAsync(string type, WorkflowInput start, Actor actor, string key, CancellationToken ct = default)
+    {
+        var o = Orchestrated[type];
+        var created = false;
+        string reference;
+        if (await idempotency.FindCommandResultAsync(key, ct) is { } reserved) reference = JsonSerializer.Deserialize<TransitionOutcome>(reserved, WorkflowJson.Options)!.Reference!;
+        else
+        {
+            do reference = References.New(type);
+            while (await client.GetInstanceAsync(reference, getInputsAndOutputs: false, ct) is not null);
+            var (saved, stored) = await idempotency.SaveCommandResultIfAbsentAsync(key, reference,
+                JsonSerializer.Serialize(new TransitionOutcome(OutcomeKind.Applied, reference, "Starting"), WorkflowJson.Options), clock.GetCurrentInstant(), ct);
+            created = saved;
+            reference = JsonSerializer.Deserialize<TransitionOutcome>(stored, WorkflowJson.Options)!.Reference!;
+        }
+        if (!created && await client.GetInstanceAsync(reference, getInputsAndOutputs: false, ct) is not null)
+            return (new TransitionOutcome(OutcomeKind.Replayed, reference), false);
+        var startType = typeof(WorkflowStart<>).MakeGenericType(start.GetType());
+        var body = Activator.CreateInstance(startType, key, actor, start, setup.Current)!;
+        try { await client.ScheduleNewOrchestrationInstanceAsync(o.Orchestration, body, new StartOrchestrationOptions(reference) { Version = o.Version }, ct); }
+        catch (Exception e) when (IsAlreadyExists(e)) { return (new TransitionOutcome(OutcomeKind.Replayed, reference), false); }
+        return (await OutcomeAsync(reference, key, ct) ?? new TransitionOutcome(OutcomeKind.Applied, reference, "Starting"), true);
+    }
+
+    /// <summary>The reference reserved under <paramref name="key"/> by <see cref="StartOnceAsync"/>, if any.</summary>
+    public async Task<string?> ReservedAsync(string key, CancellationToken ct = default) =>
+        await idempotency.FindCommandResultAsync(key, ct) is { } stored ? JsonSerializer.Deserialize<TransitionOutcome>(stored, WorkflowJson.Options)?.Reference : null;
+
+    /// <summary>
+    /// Leaves nothing of an instance whose orchestration refused its own start (a trusted-assessor proposal that lost its
+    /// package to another, say): waits briefly for it to end, then purges it. Callers decide; nothing else changes.
+    /// </summary>
+    public async Task DiscardRefusedStartAsync(string reference, CancellationToken ct = default)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        wait.CancelAfter(OutcomeWait);
+        try
+        {
+            await client.WaitForInstanceCompletionAsync(reference, getInputsAndOutputs: false, wait.Token);
+            await client.PurgeInstanceAsync(reference, cancellation: ct);
+        }
+        catch (Exception e) when (e is OperationCanceledException or RpcException && !ct.IsCancellationRequested)
+        {
+            logger.LogWarning("{Reference} refused its start but could not be purged now: {Error}", reference, e.Message);
         }
     }
 

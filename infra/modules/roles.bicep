@@ -1,9 +1,7 @@
 // Role assignments for the apps' managed identities, each on the one resource it needs. Nothing at resource-group scope.
 param functionAppPrincipalId string
-param pagesPrincipalId string
 @description('The Function App name: seeds the role assignment names (known before deployment, unlike the principal ids).')
 param functionAppName string
-param pagesAppName string
 param storageAccountName string
 param keyVaultName string
 param serviceBusNamespaceName string
@@ -81,27 +79,5 @@ resource topicSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     principalId: functionAppPrincipalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataSender)
-  }
-}
-
-// The pages keep their data-protection key ring in the Documents table (Storage:ServiceData=Tables). Table Data
-// Contributor is account-wide (a table-scoped role could not create the table on first use).
-resource pagesTables 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, pagesAppName, roles.storageTableDataContributor)
-  scope: storage
-  properties: {
-    principalId: pagesPrincipalId
-    principalType: 'ServicePrincipal'
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
-  }
-}
-
-resource pagesSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(vault.id, pagesAppName, roles.keyVaultSecretsUser)
-  scope: vault
-  properties: {
-    principalId: pagesPrincipalId
-    principalType: 'ServicePrincipal'
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
   }
 }

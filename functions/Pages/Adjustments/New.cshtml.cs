@@ -1,7 +1,6 @@
 using System.Globalization;
 using CareWorkflows.Definitions;
 using CareWorkflows.Functions.Apis;
-using CareWorkflows.Runtime.Engine;
 using CareWorkflows.Runtime.Store;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -10,10 +9,10 @@ namespace CareWorkflows.Functions.Pages.Adjustments;
 
 /// <summary>
 /// A provider proposes a trusted-assessor adjustment (B 4.2.7–4.2.9, App G) to one of its own packages, with one of its
-/// own assessors: the body of POST /api/ta-adjustments, checked by the same code (ProposeAdjustmentAsync).
+/// own assessors: the body of POST /api/ta-adjustments, checked by the same code (ProposeAdjustmentAsync) and started the same way.
 /// </summary>
 [Authorize(Roles = Roles.Provider)]
-public sealed class NewModel(WorkflowRuntime runtime, ITrustedAssessorDirectory directory) : CareWorkflowsPage
+public sealed class NewModel(Workflows.WorkflowClient workflows, ITrustedAssessorDirectory directory, IIdempotencyStore idempotency) : CareWorkflowsPage
 {
     public sealed class AdjustmentForm
     {
@@ -53,14 +52,6 @@ public sealed class NewModel(WorkflowRuntime runtime, ITrustedAssessorDirectory 
         new("evidence", "Evidence", "Enter the evidence"),
     ];
 
-    /// <summary>The workflow's refusals answer in sentences; these beginnings say which field a sentence is about.</summary>
-    private static readonly (string Start, string Field)[] MessageFields =
-    [
-        ("There is no registered package", "packageId"), ("There is no registered trusted assessor", "assessorId"), ("Trusted assessor", "assessorId"),
-        ("The person", "personAgreed"), ("The proposed", "proposedWeeklyHours"), ("The effective date", "effectiveDate"), ("Goals", "goals"),
-        ("Rationale", "rationale"), ("Evidence", "evidence"), ("Agreed by", "agreedBy"),
-    ];
-
     public async Task<IActionResult> OnPostAsync(CancellationToken ct)
     {
         if (!await LoadAsync(ct)) return Forbid();
@@ -97,17 +88,16 @@ public sealed class NewModel(WorkflowRuntime runtime, ITrustedAssessorDirectory 
 
         var body = new ProposeAdjustmentRequest(package!.Id, f.AssessorId, package.WeeklyHours, proposed, effective,
             f.PersonAgreed == "yes", f.AgreedBy, f.Goals, f.Rationale, f.Evidence, null, null);
-        var r = await TrustedAssessorAdjustmentsApi.ProposeAdjustmentAsync(body, Actor, FormKey(f.FormId, "ta"), runtime, directory, ct);
+        var r = await TrustedAssessorAdjustmentsApi.ProposeAdjustmentAsync(body, Actor, FormKey(f.FormId, "ta"), workflows, directory, idempotency, ct);
         if (r.Errors is not null) { AddErrors(r.Errors); Response.StatusCode = 422; return Page(); }
         if (r.Refusal is { } no)
         {
-            var field = MessageFields.FirstOrDefault(m => no.Detail.StartsWith(m.Start, StringComparison.Ordinal)).Field
-                ?? (no.Detail.StartsWith(package.Id, StringComparison.Ordinal) ? "packageId" : "");
+            // The refusal names its field; one the form does not show (the current hours come from the package) is the package's.
+            var field = no.Field is { } named && FieldOf(named) is not null ? named : no.Field is null ? "" : "packageId";
             ModelState.AddModelError(field, no.Detail);
-            Response.StatusCode = no.Status;
+            Response.StatusCode = (int)no.Kind;
             return Page();
         }
-        await PackageHours.SyncAsync(r.Reference!, runtime, directory, ct);
         TempData["Notice"] = $"Adjustment {r.Reference} is proposed.";
         return Redirect($"/instances/{r.Reference}");
     }

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using CareWorkflows.Functions.Hosting;
+using CareWorkflows.Definitions;
 using CareWorkflows.Runtime.Engine;
 using CareWorkflows.Runtime.Store;
 using CareWorkflows.Tests.Infrastructure;
@@ -23,18 +23,23 @@ public sealed class TelemetryTests
     {
         var spans = new List<Activity>();
         var metrics = new List<Metric>();
-        await using var app = new FunctionsHostApp(s =>
+        await using var app = new CareWorkflowsApp(services: s =>
         {
+            s.AddSingleton<IWorkflowDefinition>(new TestWorkflow());
             s.ConfigureOpenTelemetryTracerProvider(b => b.AddInMemoryExporter(spans));
             s.ConfigureOpenTelemetryMeterProvider(b => b.AddInMemoryExporter(metrics));
         });
+        var runtime = app.Services.GetRequiredService<WorkflowRuntime>();
+        var clock = app.Services.GetRequiredService<SimulationClock>();
         // The timer name is unique to this test: the runtime's meter is process-wide and other tests fire timers too.
         var timer = "otel-" + Guid.NewGuid().ToString("N")[..8];
-        var reference = await app.StartAsync("telemetry", (timer, Duration.FromMinutes(30)));
-        Assert.Equal(OutcomeKind.Applied, (await app.Runtime.ApplyAsync(reference, new TestWorkflow.Poke(1), RuntimeHarness.Tester)).Kind);
-        app.Clock.MoveTo(app.Clock.GetCurrentInstant() + Duration.FromMinutes(31));
-        var (status, _) = await app.InvokeAsync(FunctionsHosting.RuntimeTimer, FunctionsHostApp.TimerPayload(app.Clock.GetCurrentInstant()));
-        Assert.Equal(200, status);
+        var started = await runtime.StartAsync("TST", new TestWorkflow.Begin("telemetry", [(timer, Duration.FromMinutes(30))]), RuntimeHarness.Tester);
+        var reference = started.Reference!;
+        Assert.Equal(OutcomeKind.Applied, (await runtime.ApplyAsync(reference, new TestWorkflow.Poke(1), RuntimeHarness.Tester)).Kind);
+        clock.MoveTo(clock.GetCurrentInstant() + Duration.FromMinutes(31));
+        // A caller's span around the pump's pass (sampled, so the runtime's span under it is recorded too).
+        using (new Activity("timer-loop-tick") { ActivityTraceFlags = ActivityTraceFlags.Recorded }.Start())
+            Assert.Equal(1, await app.Services.GetRequiredService<TimerPump>().RunDueAsync());
 
         app.Services.GetRequiredService<TracerProvider>().ForceFlush();
         app.Services.GetRequiredService<MeterProvider>().ForceFlush();
@@ -48,8 +53,8 @@ public sealed class TelemetryTests
             Assert.Equal("TST", a.GetTagItem("workflow.type"));
             Assert.Equal("Open", a.GetTagItem("workflow.outcome"));
         });
-        // The timer's span sits inside the RuntimeTimer invocation's request span.
-        Assert.NotNull(mine[2].Parent);
+        // The timer's span sits inside the span of the pass that fired it.
+        Assert.Equal("timer-loop-tick", mine[2].Parent?.OperationName);
 
         long fired = 0;
         double? lateness = null;

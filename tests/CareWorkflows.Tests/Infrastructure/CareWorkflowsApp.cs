@@ -47,6 +47,9 @@ public sealed class CareWorkflowsApp : WebApplicationFactory<Program>
         if (settings is not null) foreach (var (k, v) in settings) _settings[k] = v;
     }
 
+    /// <summary>The settings this copy of the app runs with (another host of the same app can take them).</summary>
+    public IReadOnlyDictionary<string, string?> Settings => _settings;
+
     public string DatabasePath => _settings.GetValueOrDefault("Storage:SqlitePath") ?? _settings["ConnectionStrings:Postgres"]!;
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

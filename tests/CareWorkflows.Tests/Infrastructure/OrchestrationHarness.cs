@@ -30,6 +30,9 @@ public sealed class OrchestrationHarness
     public List<Call> Calls { get; } = [];
     public object? CustomStatus { get; private set; }
 
+    /// <summary>What activities with a yes/no answer answer, by name and input (default: yes).</summary>
+    public Func<string, object?, bool> BoolResult { get; set; } = (_, _) => true;
+
     /// <summary>What the SendMessage activity answers (default: sent through "Dev").</summary>
     public Func<MessageToSend, MessageResult> SendResult { get; set; } =
         m => new MessageResult(m.Id, m.Message.Purpose, m.Message.To, true, "Dev", $"dev-{m.Id:N}", null);
@@ -63,6 +66,12 @@ public sealed class OrchestrationHarness
             {
                 Calls.Add(new Call(name.Name, input, options));
                 return Task.FromResult<object>(true);
+            });
+        Context.Setup(c => c.CallActivityAsync<bool>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns<TaskName, object?, TaskOptions?>((name, input, options) =>
+            {
+                Calls.Add(new Call(name.Name, input, options));
+                return Task.FromResult(BoolResult(name.Name, input));
             });
         Context.Setup(c => c.CallActivityAsync<MessageResult>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .Returns<TaskName, object?, TaskOptions?>((name, input, options) =>

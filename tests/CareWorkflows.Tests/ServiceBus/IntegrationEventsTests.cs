@@ -113,12 +113,12 @@ public sealed class IntegrationEventsTests
     private const string FakeConnection = "Endpoint=sb://127.0.0.1;SharedAccessKeyName=test;SharedAccessKey=bm90LWEta2V5;UseDevelopmentEmulator=true";
 
     [Theory]
-    [InlineData(false, true)]
-    [InlineData(true, false)] // under Azure Functions the host's trigger receives the queue
-    public void With_a_Service_Bus_connection_events_go_to_the_topic_and_the_standalone_host_receives_the_queue(bool underFunctions, bool receives)
+    [InlineData(null, true)] // standalone and inside the Functions worker alike
+    [InlineData("false", false)] // e.g. a copy of the app that must not take referrals
+    public void With_a_Service_Bus_connection_events_go_to_the_topic_and_the_app_receives_the_queue_unless_told_not_to(string? referralIntake, bool receives)
     {
         var settings = new Dictionary<string, string?> { ["ServiceBusConnection"] = FakeConnection };
-        if (underFunctions) settings["FUNCTIONS_CUSTOMHANDLER_PORT"] = "7399";
+        if (referralIntake is not null) settings["ServiceBus:ReferralIntake"] = referralIntake;
         using var app = new CareWorkflowsApp(settings: settings);
 
         Assert.IsType<ServiceBusIntegrationEvents>(app.Services.GetRequiredService<IIntegrationEvents>());

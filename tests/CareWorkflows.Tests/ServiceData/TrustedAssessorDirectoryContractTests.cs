@@ -61,6 +61,47 @@ public sealed class TrustedAssessorDirectoryContractTests
         await Assert.ThrowsAsync<ArgumentException>(() => d.UpsertPackageAsync(Package("PKG-3", hours: 1.005m)));
     }
 
+    [Theory, MemberData(nameof(Stores))]
+    public async Task Claiming_a_package_is_first_writer_wins_and_a_repeated_claim_changes_nothing(string kind)
+    {
+        var d = await ServiceDataStores.NewAsync<ITrustedAssessorDirectory>(kind);
+        await d.UpsertPackageAsync(Package("PKG-1", hours: 10m));
+
+        // Two proposals checked against the same facts (no adjustment, 10 hours): the first to claim wins, the second loses.
+        Assert.True(await d.ClaimPackageAsync("PKG-1", "TA-AAAAA", null, 10m, 7.5m, T1));
+        Assert.False(await d.ClaimPackageAsync("PKG-1", "TA-BBBBB", null, 10m, 9m, T1));
+        Assert.True(await d.ClaimPackageAsync("PKG-1", "TA-AAAAA", null, 10m, 7.5m, T1)); // the winner's retried claim
+        var p = (await d.GetPackageAsync("PKG-1"))!;
+        Assert.Equal(("TA-AAAAA", 7.5m), (p.AdjustmentReference, p.WeeklyHours));
+
+        // The next adjustment claims from the one before it, at the hours in effect, and not from stale hours.
+        Assert.False(await d.ClaimPackageAsync("PKG-1", "TA-CCCCC", "TA-AAAAA", 10m, 8m, T1));
+        Assert.True(await d.ClaimPackageAsync("PKG-1", "TA-CCCCC", "TA-AAAAA", 7.5m, 8m, T1));
+        Assert.Equal(("TA-CCCCC", 8m), ((await d.GetPackageAsync("PKG-1"))!.AdjustmentReference, (await d.GetPackageAsync("PKG-1"))!.WeeklyHours));
+        Assert.False(await d.ClaimPackageAsync("PKG-9", "TA-DDDDD", null, 10m, 8m, T1)); // no such package
+    }
+
+    [Fact]
+    public async Task On_Table_storage_a_claim_that_loses_the_package_between_read_and_write_reads_again_and_refuses()
+    {
+        var d = await ServiceDataStores.NewAsync<ITrustedAssessorDirectory>(ServiceDataStores.Tables);
+        var tables = (TableTrustedAssessorDirectory)d;
+        await d.UpsertPackageAsync(Package("PKG-1"));
+        var interleaved = false;
+        tables.BetweenReadAndWrite = async () =>
+        {
+            if (interleaved) return;
+            interleaved = true;
+            Assert.True(await d.ClaimPackageAsync("PKG-1", "TA-BBBBB", null, 10m, 9m, T1)); // B claims after A's read, before A's write
+        };
+
+        Assert.False(await d.ClaimPackageAsync("PKG-1", "TA-AAAAA", null, 10m, 7.5m, T1));
+
+        Assert.True(interleaved);
+        var p = (await d.GetPackageAsync("PKG-1"))!;
+        Assert.Equal(("TA-BBBBB", 9m), (p.AdjustmentReference, p.WeeklyHours));
+    }
+
     [Fact]
     public async Task On_Table_storage_an_adjustment_taking_the_package_between_read_and_write_is_not_overwritten()
     {

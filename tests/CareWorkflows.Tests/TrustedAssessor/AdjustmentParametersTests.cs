@@ -1,5 +1,8 @@
 using CareWorkflows.Definitions;
-using CareWorkflows.Definitions.Workflows;
+using CareWorkflows.Definitions.TrustedAssessor;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
 
 namespace CareWorkflows.Tests.TrustedAssessor;
 
@@ -62,8 +65,8 @@ public sealed class AdjustmentParametersTests
     {
         var policy = ParameterPolicy.From(new PolicySettings(new Dictionary<string, string>
         {
-            [TrustedAssessorAdjustment.Keys.MaxReductionPercent] = "20",
-            [TrustedAssessorAdjustment.Keys.MaxIncreasePercent] = "5",
+            [TrustedAssessorAdjustment.Policy.MaxReductionPercent] = "20",
+            [TrustedAssessorAdjustment.Policy.MaxIncreasePercent] = "5",
         }));
         Assert.Equal(new ParameterPolicy(20m, 5m, true), policy);
         Assert.Equal(G, ParameterPolicy.From(PolicySettings.Default));
@@ -108,4 +111,51 @@ public sealed class AdjustmentParametersTests
         Assert.False(AdjustmentParameters.Evaluate(10m, 0m, true, G).Within);
         Assert.False(AdjustmentParameters.Evaluate(10m, -1m, true, G).Within);
     }
+
+    // ---------------------------------------------------------------- properties (FsCheck): hours as whole hundredths
+
+    private static Arbitrary<int> Centi => Gen.Choose(1, 16_800).ToArbitrary(); // 0.01 to 168 hours a week
+
+    /// <summary>The rule restated in whole hundredths: −r% ≤ change ≤ +i% (increases for low-level packages only), never no change.</summary>
+    private static bool Expected(long current, long proposed, bool lowLevel, long maxReduction = 25, long maxIncrease = 10, bool lowLevelOnly = true) =>
+        proposed != current && (proposed < current
+            ? (current - proposed) * 100 <= maxReduction * current
+            : (lowLevel || !lowLevelOnly) && (proposed - current) * 100 <= maxIncrease * current);
+
+    [Property(MaxTest = 2000)]
+    public Property Within_is_exactly_minus_25_to_plus_10_percent_in_whole_hundredths() =>
+        Prop.ForAll(Centi, Centi, Gen.Elements(true, false).ToArbitrary(), (current, proposed, lowLevel) =>
+            AdjustmentParameters.Evaluate(current / 100m, proposed / 100m, lowLevel, G).Within == Expected(current, proposed, lowLevel));
+
+    [Property(MaxTest = 1000)]
+    public Property The_limits_from_policy_decide_exactly() =>
+        Prop.ForAll(Centi, Centi, Gen.Choose(0, 100).Two().ToArbitrary(), (current, proposed, limits) =>
+            AdjustmentParameters.Evaluate(current / 100m, proposed / 100m, true, new ParameterPolicy(limits.Item1, limits.Item2, true)).Within
+                == Expected(current, proposed, true, limits.Item1, limits.Item2));
+
+    [Property(MaxTest = 1000)]
+    public Property Exactly_minus_25_and_plus_10_percent_are_within_and_one_hundredth_further_is_not() =>
+        Prop.ForAll(Gen.Choose(1, 4_000).ToArbitrary(), quarter =>
+        {
+            long current = quarter * 40; // divisible by 4 and by 10: both limits fall on whole hundredths
+            return AdjustmentParameters.Evaluate(current / 100m, current * 3 / 4 / 100m, true, G).Within
+                && !AdjustmentParameters.Evaluate(current / 100m, (current * 3 / 4 - 1) / 100m, true, G).Within
+                && AdjustmentParameters.Evaluate(current / 100m, current * 11 / 10 / 100m, true, G).Within
+                && !AdjustmentParameters.Evaluate(current / 100m, (current * 11 / 10 + 1) / 100m, true, G).Within;
+        });
+
+    [Property(MaxTest = 1000)]
+    public Property Submitted_hours_are_judged_as_rounded_to_2_decimal_places() =>
+        Prop.ForAll(Centi, Gen.Choose(1, 1_680_000).ToArbitrary(), Gen.Elements(true, false).ToArbitrary(), (current, tenThousandths, lowLevel) =>
+        {
+            var submitted = tenThousandths / 10_000m;
+            var rounded = AdjustmentParameters.RoundHours(submitted);
+            return rounded == Math.Round(submitted, 2, MidpointRounding.AwayFromZero) && rounded * 100 == decimal.Truncate(rounded * 100)
+                && AdjustmentParameters.Evaluate(current / 100m, submitted, lowLevel, G) == AdjustmentParameters.Evaluate(current / 100m, rounded, lowLevel, G);
+        });
+
+    [Property(MaxTest = 1000)]
+    public Property An_increase_to_a_package_that_is_not_low_level_is_never_within_by_default() =>
+        Prop.ForAll(Centi, Gen.Choose(1, 5_000).ToArbitrary(), (current, up) =>
+            !AdjustmentParameters.Evaluate(current / 100m, (current + up) / 100m, lowLevel: false, G).Within);
 }

@@ -90,6 +90,12 @@ internal static class TrustedAssessorTestKit
 
     public static JsonElement Event(List<JsonElement> timeline, string type) => Assert.Single(timeline, e => e.GetProperty("type").GetString() == type);
 
+    /// <summary>The words of the one timeline entry of <paramref name="type"/> (a decision's note, an input, the start).</summary>
+    public static string Text(List<JsonElement> timeline, string type) => Event(timeline, type).GetProperty("data").GetProperty("text").GetString()!;
+
+    /// <summary>Who sent the one input of <paramref name="type"/> (e.g. "SignOff"): its actor's role.</summary>
+    public static string RoleOf(List<JsonElement> timeline, string type) => Event(timeline, type).GetProperty("actorRole").GetString()!;
+
     /// <summary>Lets the dispatcher send what the last transition wrote (background loops are off in tests).</summary>
     public static Task FlushAsync(CareWorkflowsApp app) => app.AdvanceAsync(Duration.FromSeconds(1));
 

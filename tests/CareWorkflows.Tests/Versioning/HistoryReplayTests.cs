@@ -75,6 +75,18 @@ public sealed class HistoryRecordings
     }
 
     [Fact]
+    public async Task Trusted_assessor_adjustment_within_parameters_reminded_signed_off_approved()
+    {
+        if (Environment.GetEnvironmentVariable("CW_RECORD_HISTORIES") is not { Length: > 0 }) Assert.Skip("Set CW_RECORD_HISTORIES=1 to record histories again.");
+        await using var app = await TrustedAssessor.TrustedAssessorTestKit.ReadyAsync(); // PROV-A, its qualified assessor, PKG-1 at 10 hours
+        var reference = await TrustedAssessor.TrustedAssessorTestKit.ProposeOkAsync(app, 10m, 8m); // -20%: in effect at once, sent for sign-off
+        await app.AdvanceToAsync(Instant.FromUtc(2026, 12, 1, 9, 1)); // the sign-off reminder, on the 5th working day (due at its end)
+        var signed = await TrustedAssessor.TrustedAssessorTestKit.ActAsync(app, Roles.SeniorCareManager, reference, "sign-off", new { note = "Fits the goals" });
+        Assert.True(signed.IsSuccessStatusCode, await signed.Content.ReadAsStringAsync()); // signed off: approved, payment adjustment, adjustment.approved
+        await SaveAsync(app, reference);
+    }
+
+    [Fact]
     public async Task Serious_incident_reported_reminded_full_report_updated_escalated()
     {
         if (Environment.GetEnvironmentVariable("CW_RECORD_HISTORIES") is not { Length: > 0 }) Assert.Skip("Set CW_RECORD_HISTORIES=1 to record histories again.");
@@ -95,6 +107,35 @@ public sealed class HistoryRecordings
         await app.AdvanceToAsync(Instant.FromUtc(2026, 12, 2, 0, 1)); // past the first update date
         await provider.PostJsonAsync($"/api/incidents/{reference}/updates", new { text = "Police statement taken." });
         await app.As(Roles.SafeguardingLead).PostJsonAsync($"/api/incidents/{reference}/escalate", new { to = new[] { "s42" }, reason = "Pattern of bruising." });
+        await SaveAsync(app, reference);
+    }
+
+    [Fact]
+    public async Task Visit_alert_manager_told_reassured_council_and_delay_then_call_started()
+    {
+        if (Environment.GetEnvironmentVariable("CW_RECORD_HISTORIES") is not { Length: > 0 }) Assert.Skip("Set CW_RECORD_HISTORIES=1 to record histories again.");
+        await using var app = new CareWorkflowsApp(start: Visits.VisitsTestKit.London(2026, 11, 24, 10, 0), settings: Visits.VisitsTestKit.Settings());
+        var planned = Visits.VisitsTestKit.London(2026, 11, 24, 9, 30);
+        var reference = await Visits.VisitsTestKit.RaiseAsync(app, "V-REC-1", planned);                  // alert, desk told
+        await app.AdvanceToAsync(Visits.VisitsTestKit.London(2026, 11, 24, 10, 16));                      // 15 minutes: the provider's manager
+        var desk = Visits.VisitsTestKit.Desk(app);
+        await desk.PostJsonAsync($"/api/visit-alerts/{reference}/steps", new { step = "Reassured", at = "10:15" });
+        await app.AdvanceToAsync(Visits.VisitsTestKit.London(2026, 11, 24, 11, 1));                       // an hour: the council; 90 minutes late: tell the person
+        await desk.PostJsonAsync($"/api/visit-alerts/{reference}/steps", new { step = "DelayTold" });
+        await Visits.VisitsTestKit.PostAlertAsync(app, Visits.VisitsTestKit.Alert("A-REC-2", "V-REC-1", planned, kind: "Started"));
+        await SaveAsync(app, reference);
+    }
+
+    [Fact]
+    public async Task No_reply_council_told_checks_outcome_overdue_then_found_safe()
+    {
+        if (Environment.GetEnvironmentVariable("CW_RECORD_HISTORIES") is not { Length: > 0 }) Assert.Skip("Set CW_RECORD_HISTORIES=1 to record histories again.");
+        await using var app = new CareWorkflowsApp(start: Visits.VisitsTestKit.London(2026, 11, 24, 17, 10), settings: Visits.VisitsTestKit.Settings());
+        var desk = Visits.VisitsTestKit.Desk(app);
+        var reference = (await desk.PostJsonAsync("/api/no-replies", new { visitId = "V-REC-2", personId = "LBB-104233", note = "No answer at the door" })).Str("reference");
+        await desk.PostJsonAsync($"/api/no-replies/{reference}/checks", new { checks = new[] { "Letterbox", "Windows", "Neighbours" } });
+        await app.AdvanceToAsync(Visits.VisitsTestKit.London(2026, 11, 24, 18, 11));                      // no outcome in the hour: the safeguarding lead
+        await desk.PostJsonAsync($"/api/no-replies/{reference}/outcome", new { outcome = "FoundSafe", checks = new[] { "NextOfKin" } });
         await SaveAsync(app, reference);
     }
 }

@@ -78,6 +78,15 @@ public sealed record LinkRequest(string Key, string RecipientId, string Action, 
     public string Placeholder => "{{" + Key + "}}";
 }
 
+/// <summary>
+/// The instance's own page (people sign in to it), for messages to staff and providers that carry "a reference and a
+/// link": the SendMessage activity puts {base URL}/instances/{reference} where <see cref="Placeholder"/> stands.
+/// </summary>
+public static class InstancePage
+{
+    public const string Placeholder = "{{instance-page}}";
+}
+
 /// <summary>Why an input was refused. Nothing is written when a decision is a rejection.</summary>
 public enum RejectionKind
 {

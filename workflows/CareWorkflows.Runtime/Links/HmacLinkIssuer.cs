@@ -30,6 +30,9 @@ public sealed class HmacLinkIssuer : ILinkIssuer
         _baseUrl = baseUrl;
     }
 
+    /// <summary>The public address links are issued under, without a trailing slash.</summary>
+    public string BaseUrl => _baseUrl().TrimEnd('/');
+
     public string Issue(string reference, string recipientId, string action, Instant expiresAt) =>
         $"{_baseUrl().TrimEnd('/')}/l/{CreateToken(reference, recipientId, action, expiresAt)}";
 

@@ -130,6 +130,22 @@ public abstract partial class SqlWorkflowStore : ITrustedAssessorDirectory
         return n == 1;
     }
 
+    public async Task<bool> ClaimPackageAsync(string packageId, string reference, string? expectedReference, decimal expectedHours, decimal weeklyHours, Instant at,
+        CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        using var _ = await WriteLockAsync(ct);
+        // One statement: two claims on one package serialise on its row (PostgreSQL re-checks the WHERE on the row the first
+        // one wrote), so exactly one of them matches. A claim already made by this reference matches again and changes nothing.
+        var n = await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE care_packages SET adjustment_reference = @reference, weekly_hours_centi = CASE WHEN adjustment_reference = @reference THEN weekly_hours_centi ELSE @hours END, " +
+            "updated_at = @at WHERE id = @packageId AND (adjustment_reference = @reference " +
+            "OR (COALESCE(adjustment_reference, '') = @expected AND weekly_hours_centi = @expectedHours))",
+            new { packageId, reference, expected = expectedReference ?? "", expectedHours = Centi(expectedHours), hours = Centi(weeklyHours), at = T(at) },
+            cancellationToken: ct));
+        return n == 1;
+    }
+
     public async Task<bool> SetPackageHoursFromAdjustmentAsync(string packageId, string reference, decimal weeklyHours, Instant at, CancellationToken ct = default)
     {
         await using var c = await OpenAsync(ct);

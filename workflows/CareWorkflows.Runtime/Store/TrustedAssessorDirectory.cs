@@ -47,6 +47,16 @@ public interface ITrustedAssessorDirectory
     Task<bool> LinkPackageAdjustmentAsync(string packageId, string reference, decimal weeklyHours, Instant at, CancellationToken ct = default);
 
     /// <summary>
+    /// Links the package to adjustment <paramref name="reference"/> with <paramref name="weeklyHours"/>, first writer wins:
+    /// only while the package is still linked to <paramref name="expectedReference"/> (null: to none) and still has
+    /// <paramref name="expectedHours"/> (the facts the proposal was checked against). True when the package is now
+    /// linked to <paramref name="reference"/>, also when it already was (a repeated claim changes nothing); false when
+    /// another adjustment took it first, its hours moved, or it does not exist.
+    /// </summary>
+    Task<bool> ClaimPackageAsync(string packageId, string reference, string? expectedReference, decimal expectedHours, decimal weeklyHours, Instant at,
+        CancellationToken ct = default);
+
+    /// <summary>
     /// Sets the hours in effect from adjustment <paramref name="reference"/>, only if that adjustment still owns the package.
     /// Returns true when a row changed.
     /// </summary>

@@ -12,16 +12,16 @@ namespace CareWorkflows.Runtime.Tables;
 /// as whole hundredths (Int64, exact), times in Unix ticks. A council has hundreds of assessors and a few thousand
 /// packages: a partition each, lists by provider are one partition scan filtered on ProviderId.
 /// Upserts never read first: AddEntity, and on 409 a merge of the fields an upsert may change (CreatedAt and a package's
-/// adjustment link are left as they are). The one conditional write, <see cref="SetPackageHoursFromAdjustmentAsync"/>,
-/// reads the package and replaces it with the ETag it read, so an adjustment that took the package over in between
-/// makes it read again rather than overwrite that adjustment's hours.
+/// adjustment link are left as they are). The two conditional writes, <see cref="ClaimPackageAsync"/> and
+/// <see cref="SetPackageHoursFromAdjustmentAsync"/>, read the package and replace it with the ETag they read, so an
+/// adjustment that took the package over in between makes them read again rather than overwrite that adjustment.
 /// </summary>
 public sealed class TableTrustedAssessorDirectory(ServiceTables tables) : ITrustedAssessorDirectory
 {
     private const string AssessorPartition = "assessor";
     private const string PackagePartition = "package";
 
-    /// <summary>Test seam: runs between the read and the conditional write of <see cref="SetPackageHoursFromAdjustmentAsync"/>.</summary>
+    /// <summary>Test seam: runs between the read and the conditional write of <see cref="ClaimPackageAsync"/> and <see cref="SetPackageHoursFromAdjustmentAsync"/>.</summary>
     internal Func<Task>? BetweenReadAndWrite { get; set; }
 
     private Task<TableClient> TableAsync(CancellationToken ct) => tables.TableAsync(ServiceTables.TrustedAssessors, ct);
@@ -95,6 +95,32 @@ public sealed class TableTrustedAssessorDirectory(ServiceTables tables) : ITrust
             return true;
         }
         catch (RequestFailedException e) when (TableStatus.IsNotFound(e)) { return false; }
+    }
+
+    public async Task<bool> ClaimPackageAsync(string packageId, string reference, string? expectedReference, decimal expectedHours, decimal weeklyHours, Instant at,
+        CancellationToken ct = default)
+    {
+        var table = await TableAsync(ct);
+        for (var attempt = 1; ; attempt++)
+        {
+            var found = await table.GetEntityIfExistsAsync<TableEntity>(PackagePartition, TableKeys.ForLookup(packageId), cancellationToken: ct);
+            if (!found.HasValue) return false;
+            var package = found.Value!;
+            var owner = package.GetString("AdjustmentReference");
+            if (owner == reference) return true; // claimed already (a retried claim)
+            if ((owner ?? "") != (expectedReference ?? "") || package.GetInt64("WeeklyHoursCenti") != WeeklyHours.ToCenti(expectedHours)) return false;
+            if (BetweenReadAndWrite is { } seam) await seam();
+            package["AdjustmentReference"] = reference;
+            package["WeeklyHoursCenti"] = WeeklyHours.ToCenti(weeklyHours);
+            package["UpdatedAt"] = at.ToUnixTimeTicks();
+            try
+            {
+                // First writer wins: the ETag read must still be the package's, or another claim got there first and this one reads again.
+                await table.UpdateEntityAsync(package, package.ETag, TableUpdateMode.Replace, ct);
+                return true;
+            }
+            catch (RequestFailedException e) when (TableStatus.IsPreconditionFailed(e) && attempt < 5) { }
+        }
     }
 
     public async Task<bool> SetPackageHoursFromAdjustmentAsync(string packageId, string reference, decimal weeklyHours, Instant at, CancellationToken ct = default)
