@@ -1,13 +1,30 @@
 #!/usr/bin/env bash
-# Runs the benchmarks (issue 9): starts a throwaway PostgreSQL (scripts/postgres.sh), builds bench/CareWorkflows.Bench
-# in Release and runs every section, printing a table and writing bench/results/latest.json and latest.md.
-# Usage: scripts/bench.sh [--quick] [--only transitions,timers,hangfire,start,memory]
-#   --quick   smoke check, a few minutes (smaller sets, shorter windows); full mode takes up to ~25 minutes.
-# Environment: CW_BENCH_PG_PORT (default 55442), CW_BENCH_PG_DIR (default /tmp/cw-bench-pg-$PORT).
+# Runs the benchmarks (issue 16): our Durable Task server (PostgreSQL, SQLite) against Microsoft's in-process test host and
+# DurableTask.AzureStorage on Azurite, and its timers against Hangfire and a raw PostgreSQL SKIP LOCKED loop.
+# Starts two PostgreSQL servers (throwaway: fsync/synchronous_commit/full_page_writes off; durable: on) and Azurite,
+# builds bench/CareWorkflows.Bench in Release, runs every section (each measurement in a child process of its own),
+# writes bench/results/<date>-<mode>.{json,md} and regenerates README.md's Performance table from the latest results.
+# Usage: scripts/bench.sh [--quick] [--only chain,fanout,timers,start] [--no-azure]
+#        scripts/bench.sh --readme          only regenerate README.md's Performance table from bench/results
+#   --quick   smoke check (1 repeat, small sets; ≤ 5 minutes on an idle 2-core machine); full: 5 repeats, ≤ 25 minutes.
+# Run the full mode on an otherwise idle machine: the load average at start is recorded with the results.
+# Environment: CW_BENCH_PG_PORT (default 55442; the durable server uses PORT+1), CW_BENCH_PG_DIR (default /tmp/cw-bench-pg-$PORT).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+DLL=bench/CareWorkflows.Bench/bin/Release/net10.0/CareWorkflows.Bench.dll
+if [ "${1:-}" = "--readme" ]; then
+  [ -f "$DLL" ] || dotnet build bench/CareWorkflows.Bench/CareWorkflows.Bench.csproj -c Release -v quiet -nologo >&2
+  exec dotnet "$DLL" --readme --out bench/results
+fi
 PORT="${CW_BENCH_PG_PORT:-55442}"
 DIR="${CW_BENCH_PG_DIR:-/tmp/cw-bench-pg-$PORT}"
 PG="$(scripts/postgres.sh "$PORT" "$DIR")"
+PG_DURABLE_CS="$(PG_DURABLE=1 scripts/postgres.sh "$((PORT + 1))" "$DIR-durable")"
+ARGS=(--pg "$PG" --pg-durable "$PG_DURABLE_CS" --out bench/results)
+NO_AZURE=0
+PASS=()
+for a in "$@"; do if [ "$a" = "--no-azure" ]; then NO_AZURE=1; else PASS+=("$a"); fi; done
+[ "$NO_AZURE" = "1" ] || ARGS+=(--azurite "$(scripts/azurite.sh)")
 dotnet build bench/CareWorkflows.Bench/CareWorkflows.Bench.csproj -c Release -v quiet -nologo >&2
-exec dotnet bench/CareWorkflows.Bench/bin/Release/net10.0/CareWorkflows.Bench.dll --pg "$PG" --out bench/results "$@"
+dotnet "$DLL" "${ARGS[@]}" "${PASS[@]}"
+dotnet "$DLL" --readme --out bench/results

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts a throwaway PostgreSQL 15+ server on 127.0.0.1 for tests and benchmarks, installing it if needed.
 # Prints the connection string on stdout. Usage: scripts/postgres.sh [port] [dir]
+# Throwaway settings (fsync, synchronous_commit, full_page_writes off) unless PG_DURABLE=1 (PostgreSQL's durable defaults).
 set -euo pipefail
 PORT="${1:-55432}"
 DIR="${2:-/tmp/careworkflows-pg-$PORT}"
@@ -31,8 +32,10 @@ if ! as_pg "$BIN/pg_ctl" -D "$DIR" status >/dev/null 2>&1; then
     [ "$(id -u)" = "0" ] && chown postgres "$DIR"
     as_pg "$BIN/initdb" -D "$DIR" -A trust -U postgres >/dev/null
   fi
+  FAST="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "${PG_DURABLE:-0}" = "1" ] && FAST="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
   as_pg "$BIN/pg_ctl" -D "$DIR" -w -t 60 \
-    -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c max_connections=400 $FAST" \
     -l "$DIR/log" start >&2
 fi
 echo "Host=127.0.0.1;Port=$PORT;Username=postgres"

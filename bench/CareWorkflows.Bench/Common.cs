@@ -1,31 +1,28 @@
 using System.Diagnostics;
-using CareWorkflows.Definitions;
-using CareWorkflows.Runtime.Channels;
-using CareWorkflows.Runtime.Engine;
-using CareWorkflows.Runtime.Links;
-using CareWorkflows.Runtime.Store;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using NodaTime;
 
 namespace CareWorkflows.Bench;
 
-/// <summary>Run settings: quick mode (smoke check, a few minutes) or full mode.</summary>
-public sealed record BenchOptions(bool Quick, string PostgresServer, string OutDir)
+/// <summary>What a child process (one system, one section, one repeat) gets: its PostgreSQL server and Azurite.</summary>
+public sealed class ChildContext(string? pgServer, string? azurite)
 {
-    public int[] Concurrency { get; } = [1, 2, 4, 8, 16];
-    public TimeSpan TransitionWindow => Quick ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(6);
-    public int PendingTimers => Quick ? 100_000 : 1_000_000;
-    public int DueTimers => Quick ? 10_000 : 100_000;
-    public TimeSpan DueSpread => Quick ? TimeSpan.FromSeconds(15) : TimeSpan.FromMinutes(1);
-    public TimeSpan HangfireCap => Quick ? TimeSpan.FromMinutes(1) : TimeSpan.FromMinutes(4);
-    public int Referrals => Quick ? 30 : 200;
-    public int MemorySmall => 10_000;
-    public int MemoryLarge => Quick ? 100_000 : 1_000_000;
-}
+    public string? Azurite { get; } = azurite;
+    private readonly List<string> _databases = [];
 
-/// <summary>One line of the result table.</summary>
-public sealed record ResultRow(string Section, string Metric, string Value, string? Ratio = null, string? Target = null, bool? Met = null);
+    public string NewPgDatabase(string prefix)
+    {
+        var server = pgServer ?? throw new InvalidOperationException("no PostgreSQL server (--pg)");
+        var cs = Pg.NewDatabase(server, prefix);
+        _databases.Add(cs);
+        return cs;
+    }
+
+    public void DropDatabases()
+    {
+        foreach (var cs in _databases)
+            try { Pg.Drop(pgServer!, cs); } catch (Exception e) { Console.Error.WriteLine($"drop {cs}: {e.Message}"); }
+    }
+}
 
 public static class Stats
 {
@@ -36,7 +33,14 @@ public static class Stats
         return sorted[Math.Clamp(rank, 0, sorted.Count - 1)];
     }
 
-    public static string Ms(double ms) => ms >= 10_000 ? $"{ms / 1000:F1} s" : ms >= 100 ? $"{ms:F0} ms" : $"{ms:F1} ms";
+    public static double Median(IReadOnlyList<double> xs)
+    {
+        var s = xs.Where(x => !double.IsNaN(x)).OrderBy(x => x).ToList();
+        if (s.Count == 0) return double.NaN;
+        return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
+    }
+
+    public static string Ms(double ms) => double.IsNaN(ms) ? "–" : ms >= 10_000 ? $"{ms / 1000:F1} s" : ms >= 100 ? $"{ms:F0} ms" : $"{ms:F1} ms";
 }
 
 public static class Pg
@@ -65,114 +69,74 @@ public static class Pg
         cmd.ExecuteNonQuery();
     }
 
-    public static string Version(string server)
+    /// <summary>Version and the three durability settings, e.g. "16.4; fsync=on, synchronous_commit=on, full_page_writes=on".</summary>
+    public static string Describe(string server)
     {
         using var c = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(server) { Database = "postgres", Pooling = false }.ToString());
         c.Open();
-        using var cmd = new NpgsqlCommand("SHOW server_version", c);
-        return (string)cmd.ExecuteScalar()!;
+        string Show(string s) { using var cmd = new NpgsqlCommand($"SHOW {s}", c); return (string)cmd.ExecuteScalar()!; }
+        return $"{Show("server_version")}; fsync={Show("fsync")}, synchronous_commit={Show("synchronous_commit")}, full_page_writes={Show("full_page_writes")}";
     }
 }
 
-/// <summary>The runtime wired by hand over a store, with the system clock (as in production).</summary>
-public sealed class BenchRuntime
+public static class Machine
 {
-    public BenchRuntime(IWorkflowStore store, string worker = "bench", int pumpBatch = 200, int pumpParallelism = 8)
+    /// <summary>The machine's cores, whatever DOTNET_PROCESSOR_COUNT says.</summary>
+    public static int Cores => File.ReadLines("/proc/cpuinfo").Count(l => l.StartsWith("processor", StringComparison.Ordinal));
+
+    /// <summary>
+    /// CPU time (user + system, ms) of the PostgreSQL server behind <paramref name="connectionString"/>: its postmaster and
+    /// every child (backends, writers), read from /proc; null when the data directory cannot be read (another machine).
+    /// </summary>
+    public static double? PostgresCpuMs(string connectionString)
     {
-        Store = store;
-        var env = new RuntimeEnvironment(PolicySettings.Default, new HmacLinkIssuer("bench-key-0123456789abcdef-0123456789", "http://localhost"), Contacts.Default, WorkingCalendar.Shipped);
-        Signals = new RuntimeSignals();
-        Runtime = new WorkflowRuntime(store, new WorkflowRegistry([new BenchWorkflow()]), SystemClock.Instance, env, Signals, NullLogger<WorkflowRuntime>.Instance);
-        Pump = new TimerPump(Runtime, new PumpOptions(worker, BatchSize: pumpBatch, Parallelism: pumpParallelism), NullLogger<TimerPump>.Instance);
-        Dispatcher = new OutboxDispatcher(Runtime, new ChannelRouter([new DevChannel(MessageChannel.Email), new DevChannel(MessageChannel.Sms)]),
-            new OutboxOptions(worker), NullLogger<OutboxDispatcher>.Instance);
-        Loops = new RuntimeLoops(Pump, Dispatcher, store, SystemClock.Instance, Signals, NullLogger<RuntimeLoops>.Instance);
-    }
-
-    public IWorkflowStore Store { get; }
-    public RuntimeSignals Signals { get; }
-    public WorkflowRuntime Runtime { get; }
-    public TimerPump Pump { get; }
-    public OutboxDispatcher Dispatcher { get; }
-    public RuntimeLoops Loops { get; }
-}
-
-/// <summary>Bulk loading of open BEN instances and their timers (COPY on PostgreSQL).</summary>
-public static class Seed
-{
-    public static readonly string InitialState = System.Text.Json.JsonSerializer.Serialize(new BenchWorkflow.State(0, 0), WorkflowJson.Options);
-
-    public static string Ref(string prefix, int i) => $"{prefix}-{i:D7}";
-
-    /// <summary>COPYs <paramref name="count"/> instances; <paramref name="dueAt"/> gives each one's timer due time (null: no timer).</summary>
-    public static async Task CopyAsync(string cs, string prefix, int count, Func<int, Instant?> dueAt)
-    {
-        var now = SystemClock.Instance.GetCurrentInstant().ToUnixTimeTicks();
-        await using var c = new NpgsqlConnection(cs);
-        await c.OpenAsync();
-        await using (var w = await c.BeginBinaryImportAsync(
-            "COPY instances (reference, type, status, completed, summary, state, version, last_seq, next_due_at, created_at, updated_at) FROM STDIN (FORMAT BINARY)"))
+        try
         {
-            for (var i = 0; i < count; i++)
+            using var c = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ToString());
+            c.Open();
+            using var cmd = new NpgsqlCommand("SHOW data_directory", c);
+            var dir = (string)cmd.ExecuteScalar()!;
+            var postmaster = int.Parse(File.ReadLines(Path.Combine(dir, "postmaster.pid")).First().Trim());
+            var tick = 1000.0 / 100; // USER_HZ = 100 on Linux
+            double total = 0;
+            foreach (var d in Directory.EnumerateDirectories("/proc"))
             {
-                await w.StartRowAsync();
-                await w.WriteAsync(Ref(prefix, i)); await w.WriteAsync(BenchWorkflow.TypeName); await w.WriteAsync("Open"); await w.WriteAsync(false);
-                await w.WriteAsync(""); await w.WriteAsync(InitialState); await w.WriteAsync(1L); await w.WriteAsync(1L);
-                if (dueAt(i) is { } d) await w.WriteAsync(d.ToUnixTimeTicks()); else await w.WriteNullAsync();
-                await w.WriteAsync(now); await w.WriteAsync(now);
+                if (!int.TryParse(Path.GetFileName(d), out var pid)) continue;
+                string stat;
+                try { stat = File.ReadAllText(Path.Combine(d, "stat")); } catch (IOException) { continue; } catch (UnauthorizedAccessException) { continue; }
+                var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                // after "(comm) ": [0] state, [1] ppid, ..., [11] utime, [12] stime
+                if (pid != postmaster && int.Parse(f[1]) != postmaster) continue;
+                total += (long.Parse(f[11]) + long.Parse(f[12])) * tick;
             }
-            await w.CompleteAsync();
+            return total;
         }
-        await using (var w = await c.BeginBinaryImportAsync("COPY timers (id, reference, name, due_at) FROM STDIN (FORMAT BINARY)"))
+        catch (Exception)
         {
-            for (var i = 0; i < count; i++)
-            {
-                if (dueAt(i) is not { } d) continue;
-                await w.StartRowAsync();
-                await w.WriteAsync(Guid.NewGuid().ToString()); await w.WriteAsync(Ref(prefix, i)); await w.WriteAsync("due"); await w.WriteAsync(d.ToUnixTimeTicks());
-            }
-            await w.CompleteAsync();
+            return null;
         }
-        await using var analyze = new NpgsqlCommand("ANALYZE", c);
-        await analyze.ExecuteNonQueryAsync();
     }
 
-    /// <summary>Plain INSERTs in one transaction (SQLite, or small PostgreSQL sets): open instances without timers.</summary>
-    public static async Task InsertAsync(System.Data.Common.DbConnection c, string prefix, int count)
-    {
-        var now = SystemClock.Instance.GetCurrentInstant().ToUnixTimeTicks();
-        await using var tx = await c.BeginTransactionAsync();
-        await using var cmd = c.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = "INSERT INTO instances (reference, type, status, completed, summary, state, version, last_seq, next_due_at, created_at, updated_at) " +
-                          "VALUES (@r, @t, 'Open', FALSE, '', @s, 1, 1, NULL, @n, @n)";
-        var r = P(cmd, "r", ""); P(cmd, "t", BenchWorkflow.TypeName); P(cmd, "s", InitialState); P(cmd, "n", now);
-        for (var i = 0; i < count; i++)
-        {
-            r.Value = Ref(prefix, i);
-            await cmd.ExecuteNonQueryAsync();
-        }
-        await tx.CommitAsync();
-    }
+    public static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ').Take(3).Aggregate((a, b) => $"{a} {b}");
 
-    public static System.Data.Common.DbParameter P(System.Data.Common.DbCommand cmd, string name, object value)
-    {
-        var p = cmd.CreateParameter();
-        p.ParameterName = name;
-        p.Value = value;
-        cmd.Parameters.Add(p);
-        return p;
-    }
-}
-
-public static class Rss
-{
-    /// <summary>Resident set size of this process (VmRSS), in MiB.</summary>
-    public static double CurrentMiB()
+    /// <summary>Peak resident set size of this process (VmHWM), in MiB.</summary>
+    public static double PeakRssMiB()
     {
         foreach (var line in File.ReadLines("/proc/self/status"))
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
                 return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
-        return Process.GetCurrentProcess().WorkingSet64 / 1048576.0;
+        return Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
+    }
+
+    public static string MemTotal()
+    {
+        var line = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal:", StringComparison.Ordinal));
+        return $"{long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1048576.0:F0} GiB RAM";
+    }
+
+    public static string Cpu()
+    {
+        var model = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?";
+        return $"{Environment.ProcessorCount} × {model}";
     }
 }

@@ -2,119 +2,214 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace CareWorkflows.Bench;
 
 /// <summary>
-/// Benchmark harness for issue 9. Usage: CareWorkflows.Bench [--quick] --pg "Host=...;Port=...;Username=..." [--out bench/results]
-/// [--only transitions,timers,hangfire,start,memory]. Run it through scripts/bench.sh, which starts PostgreSQL.
+/// Benchmark harness (issue 16). Run it through scripts/bench.sh, which starts PostgreSQL (throwaway and durable) and Azurite.
+/// Usage: CareWorkflows.Bench [--quick] --pg CS --pg-durable CS --azurite CS [--out bench/results] [--only chain,fanout,timers,start]
+///        CareWorkflows.Bench --readme [--out bench/results]   (regenerates README.md's Performance table from the latest results)
+/// Every measurement runs in a child process of its own (one system, one section, one repeat): a clean heap, its own peak
+/// RSS, and DOTNET_PROCESSOR_COUNT=64 for the in-process test host (read at process start). The order of systems alternates
+/// between repeats.
 /// </summary>
 public static class BenchMain
 {
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
     public static async Task<int> Main(string[] args)
     {
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-        if (args.Length > 0 && args[0] == "memory-child")
-            return await Memory.ChildMainAsync(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture));
+        string? Arg(string name) { var i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : null; }
+        if (args.Length > 0 && args[0] == "child") return await ChildAsync(JsonNode.Parse(args[1])!.AsObject());
+        var outDir = Arg("--out") ?? "bench/results";
+        if (args.Contains("--readme")) return Readme.Update(outDir, Arg("--readme-file") ?? "README.md");
+        if (Arg("--markdown") is { } json)
+        {
+            // Regenerates a result's Markdown from its JSON (after a correction, or after the report's layout changed).
+            File.WriteAllText(Path.ChangeExtension(json, ".md"), Report.Markdown(JsonNode.Parse(File.ReadAllText(json))!.AsObject()));
+            return 0;
+        }
 
         var quick = args.Contains("--quick");
-        string? Arg(string name) { var i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : null; }
-        var pg = Arg("--pg") ?? Environment.GetEnvironmentVariable("CW_BENCH_POSTGRES") ?? throw new ArgumentException("--pg <connection string> is required");
-        var only = Arg("--only")?.Split(',').ToHashSet() ?? ["transitions", "timers", "hangfire", "start", "memory"];
-        var o = new BenchOptions(quick, pg, Arg("--out") ?? "bench/results");
-        Directory.CreateDirectory(o.OutDir);
-        ThreadPool.SetMinThreads(64, 64);
-
-        var results = new List<ResultRow>();
-        var total = Stopwatch.StartNew();
-        var machine = new Dictionary<string, string>
+        var pg = Arg("--pg") ?? throw new ArgumentException("--pg <connection string> is required");
+        var pgDurable = Arg("--pg-durable");
+        var azurite = Arg("--azurite");
+        var only = Arg("--only")?.Split(',').ToHashSet() ?? ["chain", "fanout", "timers", "start"];
+        Directory.CreateDirectory(outDir);
+        var plan = new Plan(quick);
+        var machine = new JsonObject
         {
             ["mode"] = quick ? "quick" : "full",
-            ["cpus"] = Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture),
-            ["memory"] = MemTotal(),
-            ["postgres"] = Pg.Version(pg),
+            ["command"] = "scripts/bench.sh " + string.Join(' ', args.Where(a => a is "--quick" or "--only" || (Array.IndexOf(args, a) > 0 && args[Array.IndexOf(args, a) - 1] == "--only"))),
+            ["cpu"] = Machine.Cpu(),
+            ["memory"] = Machine.MemTotal(),
             ["dotnet"] = Environment.Version.ToString(),
             ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
+            ["postgresThrowaway"] = Pg.Describe(pg),
+            ["postgresDurable"] = pgDurable is null ? "not run" : Pg.Describe(pgDurable),
             ["started"] = DateTimeOffset.UtcNow.ToString("u", CultureInfo.InvariantCulture),
+            ["loadAverageAtStart"] = Machine.LoadAverage(),
+            ["repeats"] = plan.Repeats,
         };
-        Console.WriteLine($"CareWorkflows benchmarks ({machine["mode"]}): {machine["cpus"]} CPUs, {machine["memory"]}, PostgreSQL {machine["postgres"]}");
+        Console.WriteLine($"CareWorkflows benchmarks ({machine["mode"]}): {machine["cpu"]}, load average {machine["loadAverageAtStart"]}");
+        var total = Stopwatch.StartNew();
+        var runs = new JsonArray();
+        var pgModes = pgDurable is null ? new[] { ("throwaway", pg) } : new[] { ("throwaway", pg), ("durable", pgDurable) };
 
-        if (only.Contains("transitions"))
-            foreach (var store in new[] { "Sqlite", "Postgres" })
-            {
-                Console.WriteLine($"== Transitions ({store})");
-                await Transitions.RunAsync(o, results, store);
-            }
-
-        string? timerDb = null;
-        if (only.Contains("timers") || only.Contains("memory"))
+        // (section, system, pg mode, parameters) — every repeat runs each once, in alternating order.
+        var jobs = new List<(string Section, string System, string Pg, string? Server, JsonObject Params)>();
+        foreach (var section in new[] { "chain", "fanout" }.Where(only.Contains))
         {
-            Console.WriteLine("== Timers (CareWorkflows TimerPump)");
-            var (ours, db) = await Timers.RunOursAsync(o);
-            timerDb = db;
-            FireRows(results, ours, o, null);
-            FireResult? peer = null;
-            if (only.Contains("hangfire"))
-            {
-                Console.WriteLine("== Peer (Hangfire)");
-                peer = await Timers.RunHangfireAsync(o);
-                FireRows(results, peer, o, ours);
-                results.Add(new ResultRow("Timers vs peer", "throughput ours / Hangfire", $"{ours.Throughput:F0} / {peer.Throughput:F0} per s",
-                    $"{ours.Throughput / peer.Throughput:F2}", "ahead (≥ 1.0)", ours.Throughput >= peer.Throughput * 0.99 && ours.Fired >= peer.Fired));
-                results.Add(new ResultRow("Timers vs peer", "lateness p99 Hangfire / ours", $"{Stats.Ms(peer.P99)} / {Stats.Ms(ours.P99)}",
-                    $"{peer.P99 / Math.Max(ours.P99, 0.001):F1}", "ahead (> 1.0)", peer.P99 > ours.P99));
-            }
+            foreach (var (mode, server) in pgModes) jobs.Add((section, "ours-pg", mode, server, plan.Throughput(section, "ours-pg")));
+            jobs.Add((section, "ours-sqlite", "", null, plan.Throughput(section, "ours-sqlite")));
+            jobs.Add((section, "inproc", "", null, plan.Throughput(section, "inproc")));
+            if (azurite is not null) jobs.Add((section, "azure-storage", "", null, plan.Throughput(section, "azure-storage")));
         }
-
+        if (only.Contains("timers"))
+            foreach (var (mode, server) in pgModes)
+            {
+                if (quick && mode == "durable") continue;
+                // Durable server: ours and the raw limit (Hangfire's figures on the throwaway server already bound it from above).
+                foreach (var system in mode == "durable" ? new[] { "ours-pg", "raw-pg" } : new[] { "ours-pg", "hangfire-8", "hangfire-16", "raw-pg" })
+                    jobs.Add(("timers", system, mode, server, plan.Timers()));
+            }
         if (only.Contains("start"))
-        {
-            Console.WriteLine("== Start latency");
-            await StartLatency.RunAsync(o, results);
-        }
+            jobs.Add(("start", "app-qc", "throwaway", pg, new JsonObject { ["count"] = plan.StartRequests }));
 
-        if (only.Contains("memory") && timerDb is not null)
+        for (var r = 0; r < plan.Repeats; r++)
         {
-            Console.WriteLine("== Memory");
-            var (small, large) = await Memory.RunAsync(o, timerDb, o.PendingTimers);
-            var ratio = large / small;
-            results.Add(new ResultRow("Memory (RSS, loops running)", $"{o.MemorySmall:N0} vs {o.PendingTimers:N0} open instances",
-                $"{small:F0} MiB vs {large:F0} MiB", $"{ratio:F2}", "flat (≤ 1.10)", ratio <= 1.10));
+            var order = r % 2 == 0 ? jobs : Enumerable.Reverse(jobs).ToList();
+            foreach (var j in order)
+            {
+                if (j.Section == "start" && r > 0 && quick) continue;
+                var spec = new JsonObject
+                {
+                    ["section"] = j.Section, ["system"] = j.System, ["pg"] = j.Server, ["azurite"] = azurite, ["params"] = j.Params.DeepClone(),
+                };
+                Console.Write($"  [{r + 1}/{plan.Repeats}] {j.Section} {j.System}{(j.Pg.Length > 0 ? $" (PostgreSQL {j.Pg})" : "")}: ");
+                var result = await RunChildAsync(spec, j.System == "inproc", plan.ChildTimeout(j.Section));
+                result["section"] = j.Section; result["system"] = j.System; result["pgMode"] = j.Pg; result["repeat"] = r + 1;
+                result["loadAverage"] = Machine.LoadAverage();
+                Console.WriteLine(Summary(result));
+                runs.Add(result);
+            }
         }
-        if (timerDb is not null) Pg.Drop(pg, timerDb);
-
         machine["duration"] = $"{total.Elapsed.TotalMinutes:F1} min";
-        Write(o, machine, results);
+        machine["loadAverageAtEnd"] = Machine.LoadAverage();
+        var date = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        // A partial run (--only) is named after its sections, so it never replaces a whole run (nor feeds the README).
+        var name = $"{date}-{machine["mode"]}" + (Arg("--only") is { } o ? "-only-" + o.Replace(',', '-') : "");
+        var doc = new JsonObject { ["machine"] = machine, ["runs"] = runs };
+        File.WriteAllText(Path.Combine(outDir, name + ".json"), doc.ToJsonString(Json));
+        var md = Report.Markdown(doc);
+        File.WriteAllText(Path.Combine(outDir, name + ".md"), md);
+        Console.WriteLine();
+        Console.WriteLine(md);
         return 0;
     }
 
-    private static void FireRows(List<ResultRow> results, FireResult r, BenchOptions o, FireResult? ours)
+    private static string Summary(JsonObject r) =>
+        r["error"] is { } e ? $"FAILED {e}" :
+        r["workItemsPerSecond"] is { } w ? $"{w} work items/s ({r["workItems"]} in {r["seconds"]} s; per work item: app CPU {r["processCpuMsPerWorkItem"]} ms, PostgreSQL CPU {r["pgCpuMsPerWorkItem"]} ms, {r["pgCommitsPerWorkItem"]} commits; CPU-bound ceiling {r["cpuBoundCeilingPerSecond"]}/s) {r["note"]}" :
+        r["p99Ms"] is { } p ? $"{r["fired"]}/{r["due"]} fired, p50 {r["p50Ms"]} ms, p99 {p} ms {r["note"]}" :
+        r["firstMessageP50Ms"] is { } f ? $"201 p50 {r["acceptedP50Ms"]} ms; first message p50 {f} ms, p99 {r["firstMessageP99Ms"]} ms {r["note"]}" : r.ToJsonString();
+
+    private static async Task<JsonObject> RunChildAsync(JsonObject spec, bool manyProcessors, TimeSpan timeout)
     {
-        var section = $"Timers ({r.Name})";
-        results.Add(new ResultRow(section, $"{r.Scheduled:N0} due over {o.DueSpread.TotalSeconds:F0} s" + (ours is null ? $", {o.PendingTimers:N0} pending" : ""),
-            $"{r.Fired:N0} fired in {r.Seconds:F0} s = {r.Throughput:F0}/s" + (r.Note.Length > 0 ? $" ({r.Note})" : "")));
-        results.Add(new ResultRow(section, "lateness p50 / p99 / max", $"{Stats.Ms(r.P50)} / {Stats.Ms(r.P99)} / {Stats.Ms(r.Max)}", null,
-            ours is null ? "p99 ≤ 1 s" : null, ours is null ? r.P99 <= 1000 && r.Fired == r.Scheduled : null));
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(typeof(BenchMain).Assembly.Location);
+        psi.ArgumentList.Add("child");
+        psi.ArgumentList.Add(spec.ToJsonString());
+        // The in-process test host's dispatcher runs Environment.ProcessorCount items at a time: raised, as the issue asks.
+        if (manyProcessors) psi.Environment["DOTNET_PROCESSOR_COUNT"] = "64";
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        try { await p.WaitForExitAsync(cts.Token); }
+        catch (OperationCanceledException) { p.Kill(entireProcessTree: true); return new JsonObject { ["error"] = $"timed out after {timeout.TotalSeconds:F0} s" }; }
+        var line = (await stdout).Split('\n').LastOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
+        if (line is null) return new JsonObject { ["error"] = $"exit {p.ExitCode}: {Tail(await stderr)}" };
+        return JsonNode.Parse(line["RESULT ".Length..])!.AsObject();
     }
 
-    private static string MemTotal()
+    private static string Tail(string s) => s.Length > 600 ? s[^600..] : s;
+
+    private static async Task<int> ChildAsync(JsonObject spec)
     {
-        var line = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal:", StringComparison.Ordinal));
-        return $"{long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1048576.0:F0} GiB RAM";
+        ThreadPool.SetMinThreads(64, 64);
+        var x = new ChildContext((string?)spec["pg"], (string?)spec["azurite"]);
+        var p = spec["params"]!.AsObject();
+        var system = (string)spec["system"]!;
+        Dictionary<string, object> result;
+        try
+        {
+            switch ((string)spec["section"]!)
+            {
+                case "chain":
+                case "fanout":
+                {
+                    await using var e = await Engine.StartAsync(system, x, Workloads.Register);
+                    result = await Workloads.ThroughputAsync(e, (string)spec["section"]! == "chain" ? "Chain" : "FanOut", (int)p["count"]!, TimeSpan.FromSeconds((double)p["capSeconds"]!));
+                    break;
+                }
+                case "timers":
+                {
+                    var plan = new Timers.Plan((int)p["pending"]!, (int)p["due"]!, TimeSpan.FromSeconds((double)p["windowSeconds"]!), TimeSpan.FromSeconds((double)p["capSeconds"]!));
+                    result = system switch
+                    {
+                        "ours-pg" => await Timers.OursAsync(x, system, plan),
+                        "hangfire-8" => await Timers.HangfireAsync(x, plan, 8),
+                        "hangfire-16" => await Timers.HangfireAsync(x, plan, 16),
+                        "raw-pg" => await Timers.RawAsync(x, plan),
+                        _ => throw new ArgumentOutOfRangeException(nameof(spec), system, "unknown timer system"),
+                    };
+                    foreach (var (k, v) in p) result[k + "Planned"] = v!.ToString();
+                    break;
+                }
+                case "start":
+                    result = await StartLatency.RunAsync(x, (int)p["count"]!);
+                    break;
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(spec), (string?)spec["section"], "unknown section");
+            }
+        }
+        finally
+        {
+            x.DropDatabases();
+        }
+        result["peakRssMiB"] = Math.Round(Machine.PeakRssMiB(), 0);
+        result["processors"] = Environment.ProcessorCount;
+        // NaN (nothing measured) is written as null.
+        foreach (var k in result.Keys.ToList()) if (result[k] is double d && (double.IsNaN(d) || double.IsInfinity(d))) result[k] = null!;
+        Console.WriteLine("RESULT " + JsonSerializer.Serialize(result));
+        return 0;
+    }
+}
+
+/// <summary>Sizes: quick mode is a smoke check (≤ 5 minutes on 2 idle cores), full mode ≤ 25 minutes with 5 repeats.</summary>
+public sealed class Plan(bool quick)
+{
+    public int Repeats => quick ? 1 : 5;
+    public int StartRequests => quick ? 20 : 100;
+
+    public JsonObject Throughput(string section, string system)
+    {
+        var slow = system == "azure-storage";
+        var count = section == "chain" ? (quick ? (slow ? 40 : 200) : (slow ? 60 : 400)) : (quick ? (slow ? 1 : 10) : (slow ? 3 : 20));
+        return new JsonObject { ["count"] = count, ["capSeconds"] = quick ? 60.0 : 90.0 };
     }
 
-    private static void Write(BenchOptions o, Dictionary<string, string> machine, List<ResultRow> results)
+    public JsonObject Timers() => new()
     {
-        var md = new StringBuilder();
-        md.AppendLine($"Machine: {machine["cpus"]} CPUs, {machine["memory"]}, PostgreSQL {machine["postgres"]}, .NET {machine["dotnet"]}; mode {machine["mode"]}; {machine["started"]}; took {machine["duration"]}.");
-        md.AppendLine();
-        md.AppendLine("| Benchmark | Measure | Result | Ratio | Target | Met |");
-        md.AppendLine("|---|---|---|---|---|---|");
-        foreach (var r in results)
-            md.AppendLine($"| {r.Section} | {r.Metric} | {r.Value} | {r.Ratio ?? ""} | {r.Target ?? ""} | {(r.Met is null ? "" : r.Met.Value ? "yes" : "**no**")} |");
-        File.WriteAllText(Path.Combine(o.OutDir, "latest.md"), md.ToString());
-        File.WriteAllText(Path.Combine(o.OutDir, "latest.json"), JsonSerializer.Serialize(new { machine, results }, new JsonSerializerOptions { WriteIndented = true }));
-        Console.WriteLine();
-        Console.WriteLine(md.ToString());
-    }
+        ["pending"] = quick ? 2_000 : 5_000,
+        ["due"] = quick ? 5_000 : 10_000,
+        ["windowSeconds"] = quick ? 3.0 : 6.0, // 1,667 due per second in both
+        ["capSeconds"] = quick ? 20.0 : 12.0,
+    };
+
+    public TimeSpan ChildTimeout(string section) => TimeSpan.FromSeconds(section == "start" ? 240 : 180);
 }

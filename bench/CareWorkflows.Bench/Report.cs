@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace CareWorkflows.Bench;
+
+/// <summary>The Markdown table of a run (median and range over repeats, targets met or missed) and the README's table.</summary>
+public static class Report
+{
+    private sealed record Group(string Section, string System, string PgMode, List<JsonObject> Runs)
+    {
+        public List<double> Values(string key) => Runs.Where(r => r[key] is not null).Select(r => (double)r[key]!).ToList();
+        public double Median(string key) => Stats.Median(Values(key));
+        public string Range(string key, Func<double, string> f)
+        {
+            var v = Values(key);
+            if (v.Count == 0) return "–";
+            var m = f(Stats.Median(v));
+            return v.Count == 1 ? $"{m} (n=1)" : $"{m} ({f(v.Min())}–{f(v.Max())}, n={v.Count})";
+        }
+        public string Notes => string.Join("; ", Runs.Select(r => (string?)r["note"] ?? (string?)r["error"]).Where(n => !string.IsNullOrEmpty(n)).Distinct());
+        public string Errors => string.Join("; ", Runs.Select(r => (string?)r["error"]).Where(n => !string.IsNullOrEmpty(n)).Distinct());
+    }
+
+    public static string Label(string system, string pgMode) => system switch
+    {
+        "ours-pg" => $"our server, PostgreSQL ({(pgMode == "durable" ? "durable: fsync, synchronous_commit, full_page_writes on" : "throwaway: fsync/synchronous_commit/full_page_writes off")})",
+        "ours-sqlite" => "our server, SQLite (WAL, synchronous=NORMAL)",
+        "inproc" => "Microsoft InProcessTestHost (in memory, DOTNET_PROCESSOR_COUNT=64)",
+        "azure-storage" => "DurableTask.AzureStorage 2.11.2 on Azurite",
+        "hangfire-8" => $"Hangfire 1.8.25 + PostgreSql 1.21.1, 20 workers, 8 schedulers ({pgMode})",
+        "hangfire-16" => $"Hangfire 1.8.25 + PostgreSql 1.21.1, 20 workers, 16 schedulers ({pgMode})",
+        "raw-pg" => $"raw PostgreSQL SKIP LOCKED loop, 8 loops ({pgMode})",
+        "app-qc" => "the app: POST /api/quality-concerns (PostgreSQL, throwaway)",
+        _ => system,
+    };
+
+    private static List<Group> Groups(JsonObject doc) =>
+        doc["runs"]!.AsArray().Select(n => n!.AsObject())
+            .GroupBy(r => ((string)r["section"]!, (string)r["system"]!, (string?)r["pgMode"] ?? ""))
+            .Select(g => new Group(g.Key.Item1, g.Key.Item2, g.Key.Item3, g.ToList())).ToList();
+
+    private static string F0(double v) => double.IsNaN(v) ? "–" : v.ToString("N0", CultureInfo.InvariantCulture);
+    private static string Yes(bool? met) => met is null ? "" : met.Value ? "yes" : "**no**";
+
+    public static string Markdown(JsonObject doc, bool compact = false)
+    {
+        var m = doc["machine"]!.AsObject();
+        var groups = Groups(doc);
+        var md = new StringBuilder();
+        md.AppendLine($"Run {m["started"]} ({m["mode"]}, {m["repeats"]} repeat(s), took {m["duration"]}): `{m["command"]}`; {m["cpu"]}, {m["memory"]}, .NET {m["dotnet"]}.");
+        md.AppendLine($"Load average at start **{m["loadAverageAtStart"]}**, at end {m["loadAverageAtEnd"]} (figures taken under load are depressed).");
+        md.AppendLine($"PostgreSQL throwaway: {m["postgresThrowaway"]}. PostgreSQL durable: {m["postgresDurable"]}.");
+        md.AppendLine();
+        md.AppendLine("| Section | System | Result: median (range, repeats) | Target | Met |");
+        md.AppendLine("|---|---|---|---|---|");
+        double Wi(string section, string system, string mode = "") => groups.FirstOrDefault(g => g.Section == section && g.System == system && (mode == "" || g.PgMode == mode))?.Median("workItemsPerSecond") ?? double.NaN;
+        foreach (var g in groups.Where(g => g.Section is "chain" or "fanout"))
+        {
+            string? target = null; bool? met = null;
+            var azure = Wi(g.Section, "azure-storage");
+            if (g.System == "ours-pg" && g.Section == "chain")
+            {
+                var v = g.Median("workItemsPerSecond");
+                target = "≥ 1,000 work items/s; ≥ 20× AzureStorage";
+                met = v >= 1000 && (double.IsNaN(azure) || v >= 20 * azure);
+            }
+            var ratio = g.System != "azure-storage" && !double.IsNaN(azure) && azure > 0 ? $"; {g.Median("workItemsPerSecond") / azure:F1}× AzureStorage" : "";
+            md.AppendLine($"| {g.Section} ({(g.Section == "chain" ? "5 activities in sequence" : "fan-out/fan-in of 100")}) | {Label(g.System, g.PgMode)} | " +
+                          $"{g.Range("workItemsPerSecond", F0)} work items/s{ratio}; peak RSS {F0(g.Median("peakRssMiB"))} MiB{Note(g, compact)} | {target} | {Yes(met)} |");
+        }
+        var timers = groups.Where(g => g.Section == "timers").ToList();
+        foreach (var g in timers)
+        {
+            string? target = null; bool? met = null;
+            if (g.System == "ours-pg")
+            {
+                var peers = timers.Where(t => t.PgMode == g.PgMode && t.System.StartsWith("hangfire", StringComparison.Ordinal)).ToList();
+                target = "p99 ≤ 1 s; ahead of every tuned peer (p99 and fired/s)";
+                met = g.Median("p99Ms") <= 1000 && peers.All(p => g.Median("p99Ms") < p.Median("p99Ms") && g.Median("firedPerSecond") >= p.Median("firedPerSecond"));
+            }
+            var r = g.Runs[0];
+            md.AppendLine($"| timers ({r["pendingPlanned"]} pending, {r["duePlanned"]} due over {r["windowSecondsPlanned"]} s) | {Label(g.System, g.PgMode)} | " +
+                          $"lateness p50 {g.Range("p50Ms", Stats.Ms)}, p99 {g.Range("p99Ms", Stats.Ms)}; fired {F0(g.Median("fired"))}/{r["duePlanned"]} at {g.Range("firedPerSecond", F0)}/s{Note(g, compact)} | {target} | {Yes(met)} |");
+        }
+        foreach (var g in groups.Where(g => g.Section == "start"))
+            md.AppendLine($"| start (real app, HTTP) | {Label(g.System, g.PgMode)} | POST → 201 p50 {g.Range("acceptedP50Ms", Stats.Ms)}, p99 {g.Range("acceptedP99Ms", Stats.Ms)}; " +
+                          $"POST → first message logged p50 {g.Range("firstMessageP50Ms", Stats.Ms)}, p99 {g.Range("firstMessageP99Ms", Stats.Ms)}{Note(g, compact)} |  |  |");
+        return md.ToString();
+    }
+
+    private static string Note(Group g, bool compact) => g.Notes.Length == 0 ? "" : compact ? (g.Errors.Length > 0 ? " (failed)" : " (see notes)") : $" — {g.Notes.Replace("|", "/").ReplaceLineEndings(" ")}";
+}
+
+/// <summary>Regenerates README.md's Performance table (between the perf markers) from the latest result file.</summary>
+public static class Readme
+{
+    public const string Begin = "<!-- performance:begin (generated by scripts/bench.sh --readme from bench/results) -->";
+    public const string End = "<!-- performance:end -->";
+
+    public static int Update(string outDir, string readme)
+    {
+        // Latest date first; on one date a full run beats a quick one.
+        var latest = Directory.GetFiles(outDir, "*.json")
+            .Select(f => Path.GetFileNameWithoutExtension(f))
+            .Where(n => n.Length > 11 && char.IsDigit(n[0]) && !n.Contains("-only-", StringComparison.Ordinal))
+            .OrderByDescending(n => n[..10], StringComparer.Ordinal).ThenBy(n => n.EndsWith("-full", StringComparison.Ordinal) ? 0 : 1)
+            .FirstOrDefault();
+        if (latest is null) { Console.Error.WriteLine($"no results in {outDir}"); return 1; }
+        var doc = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, latest + ".json")))!.AsObject();
+        var text = File.ReadAllText(readme);
+        var b = text.IndexOf(Begin, StringComparison.Ordinal);
+        var e = text.IndexOf(End, StringComparison.Ordinal);
+        if (b < 0 || e < b) { Console.Error.WriteLine($"{readme}: the performance markers are missing"); return 1; }
+        var table = $"From [bench/results/{latest}.md](bench/results/{latest}.md):\n\n" + Report.Markdown(doc, compact: true);
+        File.WriteAllText(readme, text[..(b + Begin.Length)] + "\n" + table + text[e..]);
+        Console.WriteLine($"{readme}: Performance table regenerated from {latest}");
+        return 0;
+    }
+}
