@@ -10,6 +10,14 @@ namespace CareWorkflows.FunctionApp.Functions;
 
 public static partial class WorkflowFunctions
 {
+    [Function("D2AReferral")]
+    public static global::System.Threading.Tasks.Task<string> D2AReferralOrchestration([OrchestrationTrigger] global::Microsoft.DurableTask.TaskOrchestrationContext context) =>
+        global::CareWorkflows.FunctionApp.Functions.Orchestration.RunAsync<global::CareWorkflows.Definitions.D2A.D2AReferralOrchestration, global::CareWorkflows.Definitions.WorkflowStart<global::CareWorkflows.Definitions.D2A.RaiseReferral>, string>(context);
+
+    [Function("NoReply")]
+    public static global::System.Threading.Tasks.Task<string> NoReplyOrchestration([OrchestrationTrigger] global::Microsoft.DurableTask.TaskOrchestrationContext context) =>
+        global::CareWorkflows.FunctionApp.Functions.Orchestration.RunAsync<global::CareWorkflows.Definitions.Visits.NoReplyOrchestration, global::CareWorkflows.Definitions.WorkflowStart<global::CareWorkflows.Definitions.Visits.NoReply.Report>, string>(context);
+
     [Function("QualityConcern")]
     public static global::System.Threading.Tasks.Task<string> QualityConcernOrchestration([OrchestrationTrigger] global::Microsoft.DurableTask.TaskOrchestrationContext context) =>
         global::CareWorkflows.FunctionApp.Functions.Orchestration.RunAsync<global::CareWorkflows.Definitions.QualityConcerns.QualityConcernOrchestration, global::CareWorkflows.Definitions.WorkflowStart<global::CareWorkflows.Definitions.QualityConcerns.QualityConcern.Raise>, string>(context);
@@ -17,6 +25,18 @@ public static partial class WorkflowFunctions
     [Function("SeriousIncident")]
     public static global::System.Threading.Tasks.Task<string> SeriousIncidentOrchestration([OrchestrationTrigger] global::Microsoft.DurableTask.TaskOrchestrationContext context) =>
         global::CareWorkflows.FunctionApp.Functions.Orchestration.RunAsync<global::CareWorkflows.Definitions.Incidents.SeriousIncidentOrchestration, global::CareWorkflows.Definitions.WorkflowStart<global::CareWorkflows.Definitions.Incidents.SeriousIncident.Report>, string>(context);
+
+    [Function("TrustedAssessorAdjustment")]
+    public static global::System.Threading.Tasks.Task<string> TrustedAssessorAdjustmentOrchestration([OrchestrationTrigger] global::Microsoft.DurableTask.TaskOrchestrationContext context) =>
+        global::CareWorkflows.FunctionApp.Functions.Orchestration.RunAsync<global::CareWorkflows.Definitions.TrustedAssessor.TrustedAssessorAdjustmentOrchestration, global::CareWorkflows.Definitions.WorkflowStart<global::CareWorkflows.Definitions.TrustedAssessor.TrustedAssessorAdjustment.ProposeAdjustment>, string>(context);
+
+    [Function("VisitAlert")]
+    public static global::System.Threading.Tasks.Task<string> VisitAlertOrchestration([OrchestrationTrigger] global::Microsoft.DurableTask.TaskOrchestrationContext context) =>
+        global::CareWorkflows.FunctionApp.Functions.Orchestration.RunAsync<global::CareWorkflows.Definitions.Visits.VisitAlertOrchestration, global::CareWorkflows.Definitions.WorkflowStart<global::CareWorkflows.Definitions.Visits.VisitAlert.Raise>, string>(context);
+
+    [Function("ClaimPackage")]
+    public static global::System.Threading.Tasks.Task<bool> ClaimPackage([ActivityTrigger] global::CareWorkflows.Definitions.TrustedAssessor.PackageClaim input, FunctionContext context) =>
+        global::CareWorkflows.FunctionApp.Functions.Activity.RunAsync<global::CareWorkflows.Definitions.TrustedAssessor.ClaimPackage, global::CareWorkflows.Definitions.TrustedAssessor.PackageClaim, bool>(input, context);
 
     [Function("HoldForCalendar")]
     public static global::System.Threading.Tasks.Task<bool> HoldForCalendar([ActivityTrigger] global::CareWorkflows.Definitions.CalendarHold input, FunctionContext context) =>
@@ -37,4 +57,12 @@ public static partial class WorkflowFunctions
     [Function("SendMessage")]
     public static global::System.Threading.Tasks.Task<global::CareWorkflows.Definitions.MessageResult> SendMessage([ActivityTrigger] global::CareWorkflows.Definitions.MessageToSend input, FunctionContext context) =>
         global::CareWorkflows.FunctionApp.Functions.Activity.RunAsync<global::CareWorkflows.Definitions.SendMessage, global::CareWorkflows.Definitions.MessageToSend, global::CareWorkflows.Definitions.MessageResult>(input, context);
+
+    [Function("SetPackageHours")]
+    public static global::System.Threading.Tasks.Task<bool> SetPackageHours([ActivityTrigger] global::CareWorkflows.Definitions.TrustedAssessor.PackageHoursChange input, FunctionContext context) =>
+        global::CareWorkflows.FunctionApp.Functions.Activity.RunAsync<global::CareWorkflows.Definitions.TrustedAssessor.SetPackageHours, global::CareWorkflows.Definitions.TrustedAssessor.PackageHoursChange, bool>(input, context);
+
+    [Function("StartNoReply")]
+    public static global::System.Threading.Tasks.Task<global::CareWorkflows.Definitions.Visits.NoReplyStarted> StartNoReply([ActivityTrigger] global::CareWorkflows.Definitions.Visits.NoReplyStart input, FunctionContext context) =>
+        global::CareWorkflows.FunctionApp.Functions.Activity.RunAsync<global::CareWorkflows.Definitions.Visits.StartNoReply, global::CareWorkflows.Definitions.Visits.NoReplyStart, global::CareWorkflows.Definitions.Visits.NoReplyStarted>(input, context);
 }
