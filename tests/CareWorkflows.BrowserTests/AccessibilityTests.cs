@@ -172,7 +172,7 @@ public sealed class AccessibilityTests(BrowserFixture f) : IClassFixture<Browser
         await Assertions.Expect(lead.Locator("#close-reason-error")).ToBeVisibleAsync();
         await Axe.CheckAsync(lead, "incident instance: close without a reason");
 
-        var demo = await f.PageAsync("Provider", "PROV-DEMO-A", "Tam Assessor");
+        var demo = await f.PageAsync("Provider", "east-kestrel", "Tam Assessor"); // the demo packages and assessors are Kestrel's
         await demo.GotoAsync("/adjustments/new");
         await Axe.CheckAsync(demo, "adjustment form");
         await ClickAsync(demo, "Propose adjustment");

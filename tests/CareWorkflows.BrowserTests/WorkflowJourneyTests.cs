@@ -102,7 +102,7 @@ public sealed class WorkflowJourneyTests : IAsyncLifetime
         await Browsers.ShotAsync(broker, "d2a-5-broker-dashboard");
         await row.GetByRole(AriaRole.Link, new() { Name = reference }).ClickAsync();
         await Assertions.Expect(broker.Locator("#status")).ToContainTextAsync("Awarded");
-        await Assertions.Expect(broker.Locator("#timeline")).ToContainTextAsync("Offer accepted by Provider (east-kestrel)");
+        await Assertions.Expect(broker.Locator("#timeline")).ToContainTextAsync("Kestrel Home Support accepted, first call");
         await Browsers.ShotAsync(broker, "d2a-6-broker-instance");
         Assert.Empty(_cspViolations);
     }
