@@ -29,7 +29,7 @@ public static class Telemetry
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(config["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : ServiceName))
             .WithTracing(t => t
-                .AddSource(WorkflowRuntime.Activity.Name)
+                .AddSource(RuntimeMetrics.MeterName)
                 .AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/health"))
                 .AddHttpClientInstrumentation())
             .WithMetrics(m => m
@@ -48,7 +48,7 @@ public static class Telemetry
 }
 
 /// <summary>Counts instances by type and status once a minute for the <c>careworkflows.instances</c> gauge.</summary>
-public sealed class InstanceCountsRefresher(IWorkflowStore store, ILogger<InstanceCountsRefresher> logger) : BackgroundService
+public sealed class InstanceCountsRefresher(Workflows.WorkflowClient workflows, ILogger<InstanceCountsRefresher> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
 
@@ -56,7 +56,7 @@ public sealed class InstanceCountsRefresher(IWorkflowStore store, ILogger<Instan
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            try { await RuntimeMetrics.RefreshInstanceCountsAsync(store, Interval, stoppingToken); }
+            try { await RuntimeMetrics.RefreshInstanceCountsAsync(workflows.CountByStatusAsync, Interval, stoppingToken); }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 logger.LogWarning(e, "Counting instances for the instances-by-state metric failed");

@@ -40,14 +40,13 @@ public static class RuntimeMetrics
         "{instance}", "Instances by workflow type and status, as last counted");
 
     /// <summary>Counts instances by type and status for the gauge, at most once per <paramref name="minInterval"/>.</summary>
-    public static async Task RefreshInstanceCountsAsync(IWorkflowStore store, TimeSpan minInterval, CancellationToken ct = default)
+    public static async Task RefreshInstanceCountsAsync(Func<CancellationToken, Task<IReadOnlyList<StatusCount>>> count, TimeSpan minInterval, CancellationToken ct = default)
     {
-        if (store is not IInstanceCounts counts) return;
         var now = Environment.TickCount64;
         var last = Interlocked.Read(ref _countedAtTicks);
         if (last != 0 && minInterval > TimeSpan.Zero && now - last < minInterval.TotalMilliseconds) return;
         if (Interlocked.CompareExchange(ref _countedAtTicks, now, last) != last) return; // someone else is counting
-        _instanceCounts = await counts.CountByStatusAsync(ct);
+        _instanceCounts = await count(ct);
     }
 
     public static void TimerFired(string name, Duration late)

@@ -45,6 +45,8 @@ public interface IWorkflowStore : IDocumentStore, IIdempotencyStore
     Task MarkSentAsync(Guid id, string owner, string provider, string providerMessageId, Instant sentAt, CancellationToken ct = default);
     Task MarkRetryAsync(Guid id, string owner, int attempts, Instant nextAttemptAt, string error, CancellationToken ct = default);
     Task<OutboxMessage?> GetMessageAsync(Guid id, CancellationToken ct = default);
+    /// <summary>A sent message the provider later reports undeliverable: marked failed with the error; true the first time only.</summary>
+    Task<bool> MarkDeliveryFailedAsync(Guid id, string error, CancellationToken ct = default);
     /// <summary>Logs a message an orchestration sends (held in flight, never taken by the outbox dispatcher); nothing if already there.</summary>
     Task LogMessageAsync(OutboxMessage message, CancellationToken ct = default);
     /// <summary>Counts a failed attempt of an orchestration's message; marks it failed when permanent or at the last attempt. Returns the attempts.</summary>

@@ -406,6 +406,14 @@ public abstract partial class SqlWorkflowStore : IWorkflowStore
             new { id = id.ToString(), error, permanent, max = maxAttempts }, cancellationToken: ct));
     }
 
+    public async Task<bool> MarkDeliveryFailedAsync(Guid id, string error, CancellationToken ct = default)
+    {
+        await using var c = await OpenAsync(ct);
+        using var _ = await WriteLockAsync(ct);
+        return await c.ExecuteAsync(new CommandDefinition("UPDATE outbox SET status = 3, last_error = @error WHERE id = @id AND status <> 3",
+            new { id = id.ToString(), error }, cancellationToken: ct)) == 1;
+    }
+
     public async Task<OutboxMessage?> GetMessageAsync(Guid id, CancellationToken ct = default)
     {
         await using var c = await OpenAsync(ct);
