@@ -6,7 +6,7 @@
 # writes bench/results/<date>-<mode>.{json,md} and regenerates README.md's Performance table from the latest results.
 # Usage: scripts/bench.sh [--quick] [--only chain,fanout,timers,start] [--no-azure]
 #        scripts/bench.sh --readme          only regenerate README.md's Performance table from bench/results
-#   --quick   smoke check (1 repeat, small sets; ≤ 5 minutes on an idle 2-core machine); full: 5 repeats, ≤ 25 minutes.
+#   --quick   smoke check (1 repeat, small sets; ≤ 5 minutes on an idle 2-core machine); full: 5 repeats, about an hour as sized now (one repeat ≈ 12 min; to be resized to ≤ 25 minutes).
 # Run the full mode on an otherwise idle machine: the load average at start is recorded with the results.
 # Environment: CW_BENCH_PG_PORT (default 55442; the durable server uses PORT+1), CW_BENCH_PG_DIR (default /tmp/cw-bench-pg-$PORT).
 set -euo pipefail

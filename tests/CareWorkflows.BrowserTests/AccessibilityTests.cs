@@ -219,7 +219,7 @@ public sealed class AccessibilityTests(BrowserFixture f) : IClassFixture<Browser
     {
         var reference = await f.RaiseReferralAsync();
         var accepted = await f.Api("Provider", "east-kestrel").PostAsJsonAsync($"/api/d2a/referrals/{reference}/responses", new { action = "accept", firstCall = "2026-11-24T14:30" });
-        Assert.True(accepted.IsSuccessStatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.OK, accepted.StatusCode); // taken and decided (awarded), not only queued (202)
         var broker = await f.PageAsync("Brokerage", name: "Bea Broker");
         await broker.GotoAsync($"/instances/{reference}");
         await Assertions.Expect(broker).ToHaveTitleAsync($"{reference} — D2A referral, awarded – CareWorkflows");
