@@ -41,7 +41,7 @@ public sealed class PostgresReplyTests
     public async Task On_PostgreSQL_an_SMS_ACCEPT_awards_once_however_often_the_webhook_is_delivered()
     {
         await using var app = new ChannelsTestApp(ChannelFakes.WebhookSettings(), TestDatabases.StorePostgres);
-        var reference = await app.OfferAsync(ChannelsTestApp.Alpha);
+        var reference = await app.OfferAsync();
         var http = app.Client();
         var form = new Dictionary<string, string> { ["MessageSid"] = "SM-pg-1", ["From"] = ChannelsTestApp.Alpha.Mobile, ["Body"] = $"ACCEPT {reference} 14:30" };
 
@@ -49,7 +49,7 @@ public sealed class PostgresReplyTests
             Assert.Equal(System.Net.HttpStatusCode.OK, (await http.SendAsync(ChannelFakes.TwilioPost("/webhooks/twilio/inbound", form))).StatusCode);
 
         Assert.Equal(ChannelsTestApp.Alpha.Id, (await app.StateAsync(reference)).AwardedTo);
-        Assert.Single((await app.TimelineTypesAsync(reference)).Where(t => t == "Awarded"));
+        Assert.Single((await app.TimelineTypesAsync(reference)).Where(t => t == "ProviderResponse"));
         Assert.Single(await app.Inbound.GetInboundAsync());
     }
 }
