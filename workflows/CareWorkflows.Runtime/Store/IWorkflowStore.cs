@@ -51,8 +51,8 @@ public interface IWorkflowStore : IDocumentStore, IIdempotencyStore
     Task LogMessageAsync(OutboxMessage message, CancellationToken ct = default);
     /// <summary>Counts a failed attempt of an orchestration's message; marks it failed when permanent or at the last attempt. Returns the attempts.</summary>
     Task<int> MarkAttemptFailedAsync(Guid id, string error, bool permanent, int maxAttempts, CancellationToken ct = default);
-    /// <summary>Puts a failed message back to pending (operator retry).</summary>
-    Task<bool> RequeueMessageAsync(Guid id, Instant now, CancellationToken ct = default);
+    /// <summary>Takes a failed message back in flight for an operator's retry; true for the one caller that took it.</summary>
+    Task<bool> ReopenFailedMessageAsync(Guid id, CancellationToken ct = default);
     Task UpdateDeliveryStatusAsync(string provider, string providerMessageId, string deliveryStatus, CancellationToken ct = default);
 
     Task<IReadOnlyList<OutboxMessage>> GetMessagesAsync(string? reference = null, string? to = null, string? provider = null, OutboxStatus? status = null, int limit = 500, CancellationToken ct = default);

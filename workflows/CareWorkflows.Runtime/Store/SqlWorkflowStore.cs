@@ -422,13 +422,13 @@ public abstract partial class SqlWorkflowStore : IWorkflowStore
         return row?.ToMessage();
     }
 
-    public async Task<bool> RequeueMessageAsync(Guid id, Instant now, CancellationToken ct = default)
+    public async Task<bool> ReopenFailedMessageAsync(Guid id, CancellationToken ct = default)
     {
         await using var c = await OpenAsync(ct);
         using var _ = await WriteLockAsync(ct);
         return await c.ExecuteAsync(new CommandDefinition(
-            "UPDATE outbox SET status = 0, attempts = 0, next_attempt_at = @now, lease_owner = NULL, lease_until = NULL WHERE id = @id AND status = 3",
-            new { id = id.ToString(), now = T(now) }, cancellationToken: ct)) == 1;
+            "UPDATE outbox SET status = 1, lease_owner = NULL, lease_until = NULL WHERE id = @id AND status = 3",
+            new { id = id.ToString() }, cancellationToken: ct)) == 1;
     }
 
     public async Task UpdateDeliveryStatusAsync(string provider, string providerMessageId, string deliveryStatus, CancellationToken ct = default)
