@@ -105,7 +105,7 @@ public sealed class InstancesApiTests
         var overdue = await staff.GetFromJsonAsync<JsonElement[]>("/api/instances?overdue=true", CareWorkflowsApp.Json);
 
         Assert.Equal(new[] { soon, later, cancelled }.Order(), all!.Select(e => e.GetProperty("reference").GetString()).Order());
-        Assert.True(all.Single(e => e.GetProperty("reference").GetString() == cancelled).GetProperty("completed").GetBoolean());
+        Assert.True(all!.Single(e => e.GetProperty("reference").GetString() == cancelled).GetProperty("completed").GetBoolean());
         Assert.Equal(new[] { soon, later }.Order(), open!.Select(e => e.GetProperty("reference").GetString()).Order());
         Assert.Equal(soon, Assert.Single(overdue!).GetProperty("reference").GetString());
     }
