@@ -174,8 +174,6 @@ public static class CareWorkflowsServices
             : throw new InvalidOperationException("Storage:ServiceData=Tables needs ConnectionStrings:Tables or Storage:TableServiceUri (managed identity; see docs/deployment.md).");
         services.AddSingleton(new ServiceTables(service, config["Storage:TablePrefix"] ?? ServiceTables.DefaultPrefix));
         services.AddSingleton<IDocumentStore, TableDocumentStore>();
-        // WorkflowRuntime still writes its own commands' keys inside its database commit (read them through
-        // runtime.Store); this store holds the keys of everything else, as the orchestrations will.
         services.AddSingleton<IIdempotencyStore, TableIdempotencyStore>();
         services.AddSingleton<IInboundStore, TableInboundStore>();
         services.AddSingleton<IProviderDirectory, TableProviderDirectory>();

@@ -24,9 +24,8 @@ public sealed record InstanceSnapshot(InstanceRow Row, object State, IReadOnlyLi
 
 /// <summary>
 /// The edges' one way to the workflows: start an instance, send it a person's input and answer with the outcome, cancel,
-/// read it. Orchestrated types go to Durable Task (the input becomes an external event; the outcome is read from the
-/// instance's custom status, waiting about two seconds, else 202); the others still go to the previous runtime while
-/// they move. Idempotency-Key: a key answered before is answered again with its first result.
+/// read it, all through Durable Task: an input becomes an external event; its outcome is read from the instance's custom
+/// status, waiting about two seconds, else 202. Idempotency-Key: a key answered before is answered again with its first result.
 /// </summary>
 public sealed class WorkflowClient(DurableTaskClient client, IWorkflowStore store, IIdempotencyStore idempotency,
     IWorkflowSetupSource setup, IClock clock, IConfiguration config, ILogger<WorkflowClient> logger, TaskHub.Engine.TaskHubSignals? signals = null)
@@ -364,7 +363,7 @@ public sealed class WorkflowClient(DurableTaskClient client, IWorkflowStore stor
         return counts;
     }
 
-    /// <summary>The typed state of a listed instance (an orchestrated one's published view, or the previous runtime's state).</summary>
+    /// <summary>The typed state of a listed instance: its published view.</summary>
     public object StateOf(InstanceRow row) =>
         Orchestrated.TryGetValue(row.Type, out var o)
             ? (row.State is { Length: > 2 } json ? JsonSerializer.Deserialize(json, o.StateType, WorkflowJson.Options) : null) ?? new object()

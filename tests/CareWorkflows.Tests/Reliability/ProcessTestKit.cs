@@ -36,48 +36,6 @@ public static class ProcessTestKit
     }
 
     /// <summary>
-    /// Test instrumentation only: a trigger that writes every timer set, replaced, cancelled and fired (the runtime's
-    /// consume, <c>DELETE FROM timers WHERE id = …</c>) to timer_audit, in the same transaction. Fired rows carry the
-    /// database clock (same host clock as the app) so early firing is visible too.
-    /// </summary>
-    public static async Task InstallTimerAuditAsync(string connectionString, bool firingsOnly = false)
-    {
-        await using var c = new NpgsqlConnection(connectionString);
-        await c.OpenAsync();
-        await c.ExecuteAsync("""
-            CREATE TABLE timer_audit (seq BIGSERIAL PRIMARY KEY, op TEXT NOT NULL, id TEXT NOT NULL, reference TEXT NOT NULL, name TEXT NOT NULL,
-                due_at BIGINT NOT NULL, at_ticks BIGINT NOT NULL, lease_owner TEXT NULL);
-            CREATE FUNCTION timer_audit_fn() RETURNS trigger LANGUAGE plpgsql AS $$
-            DECLARE t BIGINT := (EXTRACT(EPOCH FROM clock_timestamp()) * 10000000)::BIGINT;
-            BEGIN
-              IF TG_OP = 'INSERT' THEN
-                INSERT INTO timer_audit (op, id, reference, name, due_at, at_ticks) VALUES ('set', NEW.id, NEW.reference, NEW.name, NEW.due_at, t);
-              ELSIF TG_OP = 'UPDATE' THEN
-                IF NEW.id <> OLD.id THEN
-                  INSERT INTO timer_audit (op, id, reference, name, due_at, at_ticks) VALUES ('replaced', OLD.id, OLD.reference, OLD.name, OLD.due_at, t);
-                  INSERT INTO timer_audit (op, id, reference, name, due_at, at_ticks) VALUES ('set', NEW.id, NEW.reference, NEW.name, NEW.due_at, t);
-                END IF;
-              ELSE
-                INSERT INTO timer_audit (op, id, reference, name, due_at, at_ticks, lease_owner) VALUES (
-                  CASE WHEN current_query() ILIKE 'DELETE FROM timers WHERE id =%' THEN 'fired' ELSE 'cancelled' END,
-                  OLD.id, OLD.reference, OLD.name, OLD.due_at, t, OLD.lease_owner);
-              END IF;
-              RETURN NULL;
-            END $$;
-            """);
-        // Firings only (a delete trigger) keeps the instrumentation off the claim path when only firings are counted.
-        await c.ExecuteAsync(firingsOnly
-            ? "CREATE TRIGGER timer_audit AFTER DELETE ON timers FOR EACH ROW EXECUTE FUNCTION timer_audit_fn()"
-            : "CREATE TRIGGER timer_audit AFTER INSERT OR UPDATE OR DELETE ON timers FOR EACH ROW EXECUTE FUNCTION timer_audit_fn()");
-    }
-
-    /// <summary>One audit row; <paramref name="LeaseOwner"/> is the worker that held the claim when the timer fired.</summary>
-    public sealed record AuditRow(string Op, string Id, string Reference, string Name, long DueAt, long AtTicks, string? LeaseOwner);
-
-    public static async Task<List<AuditRow>> TimerAuditAsync(NpgsqlConnection c) =>
-        (await c.QueryAsync<AuditRow>("SELECT op AS Op, id AS Id, reference AS Reference, name AS Name, due_at AS DueAt, at_ticks AS AtTicks, lease_owner AS LeaseOwner FROM timer_audit ORDER BY seq")).ToList();
-
-    /// <summary>
     /// Checks the timer audit: every timer id was set once and ended at most once (fired, cancelled or replaced); none fired
     /// before its due time (small tolerance for the two clock readings); every timer still pending is not due yet.
     /// Returns the problems found (empty when all is well) and the number of firings.
