@@ -36,38 +36,6 @@ public static class ProcessTestKit
     }
 
     /// <summary>
-    /// Checks the timer audit: every timer id was set once and ended at most once (fired, cancelled or replaced); none fired
-    /// before its due time (small tolerance for the two clock readings); every timer still pending is not due yet.
-    /// Returns the problems found (empty when all is well) and the number of firings.
-    /// </summary>
-    public static (List<string> Problems, int Fired) CheckTimerAudit(IReadOnlyList<AuditRow> audit, IReadOnlyCollection<string> pendingIds, long nowTicks)
-    {
-        var problems = new List<string>();
-        var fired = 0;
-        foreach (var g in audit.GroupBy(a => a.Id))
-        {
-            var sets = g.Count(a => a.Op == "set");
-            var ends = g.Where(a => a.Op != "set").ToList();
-            var key = $"{g.First().Reference}/{g.First().Name} ({g.Key})";
-            if (sets != 1) problems.Add($"{key} was set {sets} times");
-            if (ends.Count > 1) problems.Add($"{key} ended {ends.Count} times: {string.Join(", ", ends.Select(e => e.Op))}");
-            foreach (var f in ends.Where(e => e.Op == "fired"))
-            {
-                fired++;
-                if (f.AtTicks + TimeSpan.TicksPerMillisecond * 50 < f.DueAt)
-                    problems.Add($"{key} fired {(f.DueAt - f.AtTicks) / TimeSpan.TicksPerMillisecond} ms early");
-            }
-            if (ends.Count == 0 && !pendingIds.Contains(g.Key)) problems.Add($"{key} disappeared without an audit record");
-            if (ends.Count == 0 && g.First().DueAt <= nowTicks) problems.Add($"{key} is due but never fired");
-            if (ends.Count == 1 && pendingIds.Contains(g.Key)) problems.Add($"{key} ended but is still pending");
-        }
-        // Two firings of one timer name on one instance for the same due time would be a repeat under a new id.
-        foreach (var g in audit.Where(a => a.Op == "fired").GroupBy(a => (a.Reference, a.Name, a.DueAt)).Where(g => g.Count() > 1))
-            problems.Add($"{g.Key.Reference}/{g.Key.Name} due {g.Key.DueAt} fired {g.Count()} times");
-        return (problems, fired);
-    }
-
-    /// <summary>
     /// Sends a request until it gets a definite answer (any HTTP status below 500): a request in flight when the app is
     /// killed may or may not have committed, so it is sent again with the same Idempotency-Key. 5xx answers are counted.
     /// </summary>
