@@ -37,7 +37,8 @@ public sealed class ClockJumpTests
             }
         }
 
-        public void MoveTo(Instant to) { lock (_gate) _now = to; }
+        /// <summary>Sets the clock (and forgets a jump still waiting for its reading).</summary>
+        public void MoveTo(Instant to) { lock (_gate) { _now = to; _afterNextRead = null; } }
 
         /// <summary>The next reading returns the current time; every later one returns <paramref name="to"/>.</summary>
         public void JumpAfterNextRead(Instant to) { lock (_gate) _afterNextRead = to; }
