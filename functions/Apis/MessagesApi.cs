@@ -1,4 +1,5 @@
 using CareWorkflows.Definitions;
+using CareWorkflows.Functions.Auth;
 using CareWorkflows.Functions.Extensions;
 using CareWorkflows.Runtime.Store;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -6,7 +7,7 @@ using NodaTime;
 
 namespace CareWorkflows.Functions.Apis;
 
-public sealed record MessageRetried(Guid Id, string Reference, string Status);
+public sealed record MessageRetried(Guid Id, string Reference, string Status, string? Error = null);
 
 /// <summary>A failed message as operators see it: which instance, to whom, why it failed (no body: it may hold personal data).</summary>
 public sealed record FailedMessageView(Guid Id, string Reference, string Channel, string To, string Purpose, string Subject, int Attempts, Instant CreatedAt,
@@ -17,9 +18,10 @@ public sealed record FailedMessageView(Guid Id, string Reference, string Channel
 }
 
 /// <summary>
-/// Operators' view of messages that could not be delivered (DESIGN: "retry a failed message"). A retry puts the
-/// message back to pending with its attempts reset; the dispatcher sends it on its next pass with the same outbox id
-/// (the provider's idempotency key). The workflow already heard about the failure (MessageFailed) when it happened.
+/// Operators' view of messages that could not be delivered (DESIGN: "retry a failed message"). A retry sends the stored
+/// message again at once through its channel, with the same id (the provider's idempotency key), and answers with what
+/// happened (Sent, or Failed with the error); the instance's timeline notes the retry. The orchestration already acted on
+/// the failure (fell back, escalated) when it happened.
 /// </summary>
 public static class MessagesApi
 {
@@ -37,20 +39,9 @@ public static class MessagesApi
     public static Task<IReadOnlyList<OutboxMessage>> FailedAsync(IWorkflowStore store, string? reference, CancellationToken ct) =>
         store.GetMessagesAsync(reference: reference?.Trim().ToUpperInvariant(), status: OutboxStatus.Failed, limit: 500, ct: ct);
 
-    private static async Task<Results<Ok<MessageRetried>, ProblemHttpResult>> RetryAsync(string id, IWorkflowStore store, IClock clock, CancellationToken ct)
+    private static async Task<Results<Ok<MessageRetried>, ProblemHttpResult>> RetryAsync(string id, Workflows.MessageResender resender, HttpContext http, CancellationToken ct)
     {
-        var (result, problem) = await RetryMessageAsync(id, store, clock, ct);
+        var (result, problem) = await resender.RetryAsync(id, http.User.ToActor(), ct);
         return problem is { } p ? TypedResults.Problem(statusCode: p.Status, title: p.Title, detail: p.Detail) : TypedResults.Ok(result!);
-    }
-
-    /// <summary>Requeues one failed message (shared with the operations page): 404 unknown id, 409 not failed.</summary>
-    public static async Task<(MessageRetried? Result, (int Status, string Title, string Detail)? Problem)> RetryMessageAsync(string id, IWorkflowStore store, IClock clock, CancellationToken ct)
-    {
-        if (!Guid.TryParse(id, out var guid)) return (null, (404, "Not found", $"There is no message {id}."));
-        var message = await store.GetMessageAsync(guid, ct);
-        if (message is null) return (null, (404, "Not found", $"There is no message {id}."));
-        if (message.Status != OutboxStatus.Failed || !await store.RequeueMessageAsync(guid, clock.GetCurrentInstant(), ct))
-            return (null, (409, "Not possible in the current state", $"Message {id} is {message.Status}, not Failed: only failed messages are retried."));
-        return (new MessageRetried(guid, message.Reference, OutboxStatus.Pending.ToString()), null);
     }
 }

@@ -32,7 +32,6 @@ public static class Problems
     {
         OutcomeKind.NotFound => NotFound(o.Reference ?? "?"),
         OutcomeKind.Rejected => From(o.Rejection!),
-        OutcomeKind.Stale or OutcomeKind.NotDue => Conflict("The instance moved on meanwhile."),
         // The instance has the input but had not taken it when the answer was due: 202 with where to look.
         OutcomeKind.Accepted => TypedResults.Problem(statusCode: 202, title: "Accepted", detail: $"{o.Reference} has the request and will act on it shortly: see /api/instances/{o.Reference}.",
             extensions: new Dictionary<string, object?> { ["instance"] = $"/api/instances/{o.Reference}" }),

@@ -139,7 +139,6 @@ public static class TrustedAssessorAdjustmentsApi
                 if (!retry && outcome.Reference is { } refused) await workflows.DiscardRefusedStartAsync(refused, ct);
                 return new(null, false, null, outcome.Rejection is { Field: null, Kind: RejectionKind.Conflict } r ? r with { Field = "packageId" } : outcome.Rejection);
             case OutcomeKind.NotFound: return Refused(RejectionKind.Conflict, $"There is no workflow instance {outcome.Reference}.", "packageId");
-            case OutcomeKind.Stale or OutcomeKind.NotDue: return Refused(RejectionKind.Conflict, "The instance moved on meanwhile.", "packageId");
         }
         return new(outcome.Reference, outcome.Kind == OutcomeKind.Applied, null, null);
     }

@@ -8,22 +8,20 @@ using NodaTime;
 namespace CareWorkflows.Functions.Channels;
 
 /// <summary>Recorded on an instance's timeline when someone who is not the ask's recipient replies to it.</summary>
-public sealed record ReplyFromWrongSender(string Channel, string Sender, string Action) : WorkflowEvent;
 
 /// <summary>What the webhook answers: 200 (handled, including "not understood" and duplicates) or 403 (wrong sender).</summary>
 public sealed record ReplyHandling(int Status, string Outcome, string? Reference, string? Reply);
 
 /// <summary>
 /// Turns an inbound SMS or email into an answer to an open ask. Every message is stored once (unique on the provider's
-/// message id) before anything else; the answer goes through the workflow's ParseReply and WorkflowRuntime.ApplyAsync
+/// message id) before anything else; the answer goes through the workflow's ParseReply and WorkflowClient.ApplyAsync
 /// with the provider's message id as idempotency key, so a redelivered webhook is one input. Replies that cannot be read
 /// or are ambiguous get a helpful message straight back through the channel and never reach a workflow.
 /// The sender must be the recipient the ask was sent to (its mobile or email), else 403 and a note on the timeline.
 /// </summary>
-public sealed class InboundReplies(Workflows.WorkflowClient workflows, IInboundStore inbound, ChannelRouter router, IClock clock, ILogger<InboundReplies> logger)
+public sealed class InboundReplies(Workflows.WorkflowClient workflows, IWorkflowStore store, IInboundStore inbound, ChannelRouter router, IClock clock, ILogger<InboundReplies> logger)
 {
-    private WorkflowRuntime Runtime => workflows.Legacy;
-    private IWorkflowStore Store => workflows.Legacy.Store;
+    private IWorkflowStore Store => store;
     private IInboundStore Inbound => inbound;
 
     public async Task<ReplyHandling> HandleSmsAsync(string provider, string providerMessageId, string from, string body, CancellationToken ct)
@@ -159,33 +157,9 @@ public sealed class InboundReplies(Workflows.WorkflowClient workflows, IInboundS
         var senderKey = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{m.Channel}:{m.Sender}")))[..16];
         var key = $"inbound-note:{reference}:{senderKey}";
         if (await Store.FindCommandResultAsync(key, ct) is not null) return;
-        var note = new ReplyFromWrongSender(m.Channel.ToString(), Mask(m.Sender), action);
-        if (Workflows.WorkflowClient.IsOrchestrated(reference))
-        {
-            await workflows.NoticeAsync(reference, $"A {m.Channel.ToString().ToLowerInvariant()} reply ({action.ToUpperInvariant()}) came from {note.Sender}, who is not the one asked: it was not taken.",
-                new Actor("inbound", Roles.System, DisplayName: $"{m.Provider} webhook"), $"inbound-note:{m.Provider}:{m.ProviderMessageId}", ct);
-            await Store.SaveCommandResultIfAbsentAsync(key, reference, "{}", clock.GetCurrentInstant(), ct); // one note per sender, as below
-            return;
-        }
-        for (var attempt = 1; attempt <= 20; attempt++)
-        {
-            var row = await Store.LoadAsync(reference, ct);
-            if (row is null) return;
-            var now = clock.GetCurrentInstant();
-            var e = new EventToAppend(row.LastSeq + 1, nameof(ReplyFromWrongSender), JsonSerializer.Serialize(note, WorkflowJson.Options),
-                new Actor("inbound", Roles.System, DisplayName: $"{m.Provider} webhook"), now);
-            try
-            {
-                await Store.CommitAsync(new CommitBatch(reference, row.Type, row.Version, row.Status, row.Completed, row.State, row.Summary,
-                    [e], [], [], false, [], now, IdempotencyKey: key, Result: "{}"), ct);
-                return;
-            }
-            catch (ConcurrencyConflictException)
-            {
-                // Another writer moved the instance on, or this sender's note was written meanwhile (a redelivery, a repeat).
-                if (await Store.FindCommandResultAsync(key, ct) is not null) return;
-            }
-        }
+        await workflows.NoticeAsync(reference, $"A {m.Channel.ToString().ToLowerInvariant()} reply ({action.ToUpperInvariant()}) came from {Mask(m.Sender)}, who is not the one asked: it was not taken.",
+            new Actor("inbound", Roles.System, DisplayName: $"{m.Provider} webhook"), $"inbound-note:{m.Provider}:{m.ProviderMessageId}", ct);
+        await Store.SaveCommandResultIfAbsentAsync(key, reference, "{}", clock.GetCurrentInstant(), ct); // one note per sender
     }
 
     private static string Mask(string sender)

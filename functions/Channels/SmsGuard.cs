@@ -4,7 +4,7 @@ using CareWorkflows.Runtime.Channels;
 namespace CareWorkflows.Functions.Channels;
 
 /// <summary>
-/// Defence in depth for SMS: refuses (permanent failure, so the workflow hears MessageFailed) a body that looks like it
+/// Defence in depth for SMS: refuses (permanent failure, so the orchestration hears the message was undelivered) a body that looks like it
 /// carries an NHS number (10 digits, optionally 3-3-4 spaced or dashed) or a full UK postcode. Templates should never
 /// put these in an SMS (DOMAIN.md, information governance: SMS carries no names, addresses, NHS numbers or health details).
 /// </summary>

@@ -77,28 +77,15 @@ public static class CareWorkflowsServices
 
         AddServiceData(services, config);
 
-        // ---- runtime ----
+        // ---- workflows ----
         // Lease owner id: unique per process, at most 40 characters (the lease columns' width) whatever the machine name.
         var workerId = config["Runtime:WorkerId"] ?? WorkerId($"{Environment.ProcessId}-{Guid.NewGuid():N}-{Environment.MachineName}");
-        services.AddSingleton(new PumpOptions(workerId,
-            BatchSize: config.GetValue("Runtime:TimerBatchSize", 200),
-            Lease: Duration.FromSeconds(config.GetValue("Runtime:LeaseSeconds", 60))));
-        services.AddSingleton(new OutboxOptions(workerId,
-            MaxAttempts: config.GetValue("Outbox:MaxAttempts", 5),
-            BaseDelay: Duration.FromSeconds(config.GetValue("Outbox:BaseDelaySeconds", 5.0)),
-            MaxDelay: Duration.FromSeconds(config.GetValue("Outbox:MaxDelaySeconds", 900.0)),
-            Lease: Duration.FromSeconds(config.GetValue("Outbox:LeaseSeconds", 120))));
-        services.AddSingleton<RuntimeSignals>();
         services.AddSingleton(sp => new RuntimeEnvironment(
             new PolicySettings(Section(config, "Policy")),
             sp.GetRequiredService<HmacLinkIssuer>(),
             new Contacts(Section(config, "Contacts")),
             WorkingCalendar.Shipped.WithEndOfDay(CalendarLoading.EndOfDay(config))));
         services.AddSingleton(sp => new HmacLinkIssuer(SigningKey(config, env), LinkBaseUrl(config, sp)));
-        services.AddSingleton<WorkflowRegistry>();
-        services.AddSingleton<WorkflowRuntime>();
-        services.AddSingleton<TimerPump>();
-        services.AddSingleton<OutboxDispatcher>();
         services.AddSingleton<ChannelRouter>();
         if (simulation) services.AddSingleton<Simulator>();
         services.AddWorkflowDefinitions();
@@ -116,9 +103,6 @@ public static class CareWorkflowsServices
         services.AddSingleton<CareWorkflows.Functions.Channels.InboundReplies>();
         services.AddSingleton<CareWorkflows.Functions.Channels.DeliveryReports>();
 
-        // The previous runtime's timers and outbox (workflows not yet on Durable Task): the in-process loops, in the
-        // standalone host and inside the Functions worker alike. Runtime:BackgroundLoops=false turns them off (tests).
-        if (config.GetValue("Runtime:BackgroundLoops", true)) services.AddHostedService<RuntimeLoops>();
         services.TryAddSingleton<IServiceBusReferralIntake, ReferralIntakeNotAvailable>();
         services.AddSingleton<IntakeDeadLetters>();
         services.AddCareWorkflowsServiceBus(config);
@@ -190,8 +174,6 @@ public static class CareWorkflowsServices
             : throw new InvalidOperationException("Storage:ServiceData=Tables needs ConnectionStrings:Tables or Storage:TableServiceUri (managed identity; see docs/deployment.md).");
         services.AddSingleton(new ServiceTables(service, config["Storage:TablePrefix"] ?? ServiceTables.DefaultPrefix));
         services.AddSingleton<IDocumentStore, TableDocumentStore>();
-        // WorkflowRuntime still writes its own commands' keys inside its database commit (read them through
-        // runtime.Store); this store holds the keys of everything else, as the orchestrations will.
         services.AddSingleton<IIdempotencyStore, TableIdempotencyStore>();
         services.AddSingleton<IInboundStore, TableInboundStore>();
         services.AddSingleton<IProviderDirectory, TableProviderDirectory>();

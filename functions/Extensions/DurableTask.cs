@@ -56,6 +56,7 @@ public static class DurableTaskHosting
         services.AddSingleton<IIntegrationPublisher, IntegrationPublisher>();
         services.AddSingleton<Definitions.Visits.INoReplyStarter, Visits.NoReplyStarter>();
         services.AddSingleton<WorkflowClient>();
+        services.AddSingleton<MessageResender>();
         if (engine is not null)
         {
             // Azure Functions: the Durable extension runs the orchestrations and activities; the client is the host's.

@@ -9,9 +9,9 @@ using OpenTelemetry.Trace;
 namespace CareWorkflows.Functions.Extensions;
 
 /// <summary>
-/// OpenTelemetry traces, metrics and logs. Sources: the runtime's ActivitySource (one span per input applied, tagged
-/// workflow.reference/type/input/outcome) and meter (timers due/fired/lateness, messages sent/failed, instances
-/// entering a status), ASP.NET Core and HttpClient. Exporters: Azure Monitor when APPLICATIONINSIGHTS_CONNECTION_STRING
+/// OpenTelemetry traces, metrics and logs. Sources: the Durable Task server's ActivitySource and meter (one span per
+/// orchestration step, tagged workflow.reference/orchestration/delivered; steps, timers fired and their lateness), the
+/// service's meter (messages sent/failed, instances by type and status), ASP.NET Core and HttpClient. Exporters: Azure Monitor when APPLICATIONINSIGHTS_CONNECTION_STRING
 /// is set, OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (both may be), none otherwise.
 /// </summary>
 public static class Telemetry
@@ -29,11 +29,11 @@ public static class Telemetry
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(config["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : ServiceName))
             .WithTracing(t => t
-                .AddSource(WorkflowRuntime.Activity.Name)
+                .AddSource(CareWorkflows.TaskHub.Engine.TaskHubTelemetry.Name)
                 .AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/health"))
                 .AddHttpClientInstrumentation())
             .WithMetrics(m => m
-                .AddMeter(RuntimeMetrics.MeterName)
+                .AddMeter(RuntimeMetrics.MeterName, CareWorkflows.TaskHub.Engine.TaskHubTelemetry.Name)
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation());
 
@@ -48,7 +48,7 @@ public static class Telemetry
 }
 
 /// <summary>Counts instances by type and status once a minute for the <c>careworkflows.instances</c> gauge.</summary>
-public sealed class InstanceCountsRefresher(IWorkflowStore store, ILogger<InstanceCountsRefresher> logger) : BackgroundService
+public sealed class InstanceCountsRefresher(CareWorkflows.Functions.Workflows.WorkflowClient workflows, ILogger<InstanceCountsRefresher> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
 
@@ -56,7 +56,7 @@ public sealed class InstanceCountsRefresher(IWorkflowStore store, ILogger<Instan
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            try { await RuntimeMetrics.RefreshInstanceCountsAsync(store, Interval, stoppingToken); }
+            try { await RuntimeMetrics.RefreshInstanceCountsAsync(workflows.CountByStatusAsync, Interval, stoppingToken); }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 logger.LogWarning(e, "Counting instances for the instances-by-state metric failed");

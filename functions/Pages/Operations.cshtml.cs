@@ -13,7 +13,7 @@ namespace CareWorkflows.Functions.Pages;
 /// bank-holiday data, and the simulation clock when simulation is on. Each action uses the API's own code.
 /// </summary>
 [Authorize(Roles = "Admin,Brokerage")]
-public sealed class OperationsModel(IWorkflowStore store, IClock clock, RuntimeEnvironment env, Workflows.WorkflowClient workflows, IServiceProvider services) : CareWorkflowsPage
+public sealed class OperationsModel(IWorkflowStore store, IClock clock, RuntimeEnvironment env, Workflows.WorkflowClient workflows, Workflows.MessageResender resender, IServiceProvider services) : CareWorkflowsPage
 {
     public Instant Now { get; private set; }
     public IReadOnlyList<OutboxMessage> Failed { get; private set; } = [];
@@ -39,9 +39,11 @@ public sealed class OperationsModel(IWorkflowStore store, IClock clock, RuntimeE
 
     public async Task<IActionResult> OnPostRetryAsync(string? id, CancellationToken ct)
     {
-        var (result, problem) = await MessagesApi.RetryMessageAsync(id ?? "", store, clock, ct);
+        var (result, problem) = await resender.RetryAsync(id ?? "", Actor, ct);
         if (problem is { } p) return await RefuseAsync(p.Status, "", p.Detail, ct);
-        Notice = $"The message for {result!.Reference} is queued to send again.";
+        Notice = result!.Status == nameof(OutboxStatus.Sent)
+            ? $"The message for {result.Reference} was sent again."
+            : $"The message for {result.Reference} failed again: {result.Error}";
         return RedirectToPage();
     }
 

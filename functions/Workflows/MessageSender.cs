@@ -32,6 +32,7 @@ public sealed class MessageSender(ChannelRouter router, HmacLinkIssuer links, IW
         {
             var providerId = await channel.SendAsync(row, ct);
             await log.MarkSentAsync(request.Id, "orchestration", channel.Name, providerId, clock.GetCurrentInstant(), ct);
+            RuntimeMetrics.MessagesSent.Add(1, new KeyValuePair<string, object?>("channel", channel.Name));
             return new MessageResult(request.Id, m.Purpose, m.To, true, channel.Name, providerId, null);
         }
         catch (ChannelException e) when (e.Permanent)
@@ -41,6 +42,7 @@ public sealed class MessageSender(ChannelRouter router, HmacLinkIssuer links, IW
         catch (Exception e) when (e is ChannelException or HttpRequestException or TaskCanceledException or IOException)
         {
             var attempts = await log.MarkAttemptFailedAsync(request.Id, e.Message, permanent: false, MaxAttempts, ct);
+            RuntimeMetrics.MessagesFailed.Add(1, new KeyValuePair<string, object?>("channel", channel.Name), new KeyValuePair<string, object?>("final", attempts >= MaxAttempts));
             logger.LogWarning("{Reference}: {Purpose} message to {Channel} failed (attempt {Attempt}): {Error}", request.Reference, m.Purpose, channel.Name, attempts, e.Message);
             throw new InvalidOperationException($"{channel.Name} could not take the message (attempt {attempts}): {e.Message}", e);
         }
@@ -49,6 +51,7 @@ public sealed class MessageSender(ChannelRouter router, HmacLinkIssuer links, IW
     private async Task<MessageResult> FailedAsync(MessageToSend request, string error, bool permanent, CancellationToken ct)
     {
         await log.MarkAttemptFailedAsync(request.Id, error, permanent, MaxAttempts, ct);
+        RuntimeMetrics.MessagesFailed.Add(1, new KeyValuePair<string, object?>("channel", request.Message.Channel.ToString()), new KeyValuePair<string, object?>("final", true));
         logger.LogWarning("{Reference}: {Purpose} message refused for good: {Error}", request.Reference, request.Message.Purpose, error);
         return new MessageResult(request.Id, request.Message.Purpose, request.Message.To, false, null, null, error);
     }

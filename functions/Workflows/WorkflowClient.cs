@@ -24,11 +24,10 @@ public sealed record InstanceSnapshot(InstanceRow Row, object State, IReadOnlyLi
 
 /// <summary>
 /// The edges' one way to the workflows: start an instance, send it a person's input and answer with the outcome, cancel,
-/// read it. Orchestrated types go to Durable Task (the input becomes an external event; the outcome is read from the
-/// instance's custom status, waiting about two seconds, else 202); the others still go to the previous runtime while
-/// they move. Idempotency-Key: a key answered before is answered again with its first result.
+/// read it, all through Durable Task: an input becomes an external event; its outcome is read from the instance's custom
+/// status, waiting about two seconds, else 202. Idempotency-Key: a key answered before is answered again with its first result.
 /// </summary>
-public sealed class WorkflowClient(DurableTaskClient client, WorkflowRuntime legacy, IWorkflowStore store, IIdempotencyStore idempotency,
+public sealed class WorkflowClient(DurableTaskClient client, IWorkflowStore store, IIdempotencyStore idempotency,
     IWorkflowSetupSource setup, IClock clock, IConfiguration config, ILogger<WorkflowClient> logger, TaskHub.Engine.TaskHubSignals? signals = null)
 {
     public static readonly IReadOnlyDictionary<string, OrchestratedType> Orchestrated = new Dictionary<string, OrchestratedType>
@@ -46,9 +45,8 @@ public sealed class WorkflowClient(DurableTaskClient client, WorkflowRuntime leg
     /// <summary>How long an answer waits for the orchestration to take an input before answering 202 (Workflows:AnswerWaitSeconds, default 2).</summary>
     public TimeSpan OutcomeWait { get; } = TimeSpan.FromSeconds(config.GetValue("Workflows:AnswerWaitSeconds", 2.0));
 
-    public const string CancelledStatus = WorkflowRuntime.CancelledStatus;
+    public const string CancelledStatus = "Cancelled";
 
-    public WorkflowRuntime Legacy => legacy;
     public IClock Clock => clock;
     /// <summary>Policy, contacts and calendar as the service has them now (what an instance started now would get).</summary>
     public WorkflowSetup Setup => setup.Current;
@@ -60,7 +58,7 @@ public sealed class WorkflowClient(DurableTaskClient client, WorkflowRuntime leg
 
     public async Task<TransitionOutcome> StartAsync(string type, WorkflowInput start, Actor actor, string? idempotencyKey = null, CancellationToken ct = default)
     {
-        if (!Orchestrated.TryGetValue(type, out var o)) return await legacy.StartAsync(type, start, actor, idempotencyKey, ct);
+        if (!Orchestrated.TryGetValue(type, out var o)) throw new ArgumentException($"No workflow type {type}.", nameof(type));
         if (idempotencyKey is not null && await StartedBeforeAsync(type, idempotencyKey, ct) is { } earlier) return earlier;
         var inputId = idempotencyKey ?? Guid.NewGuid().ToString("N");
         var startType = typeof(WorkflowStart<>).MakeGenericType(start.GetType());
@@ -183,7 +181,7 @@ public sealed class WorkflowClient(DurableTaskClient client, WorkflowRuntime leg
     public async Task<TransitionOutcome> ApplyAsync(string reference, WorkflowInput input, Actor actor, string? idempotencyKey = null, string via = "api",
         CancellationToken ct = default)
     {
-        if (!IsOrchestrated(reference)) return await legacy.ApplyAsync(reference, input, actor, idempotencyKey, ct: ct);
+        if (!IsOrchestrated(reference)) return new TransitionOutcome(OutcomeKind.NotFound, reference);
         if (idempotencyKey is not null && await idempotency.FindCommandResultAsync(idempotencyKey, ct) is { } first) return Replay(first);
         var id = idempotencyKey ?? Guid.NewGuid().ToString("N");
         try
@@ -217,7 +215,7 @@ public sealed class WorkflowClient(DurableTaskClient client, WorkflowRuntime leg
     /// <summary>Operators cancel an instance: it is terminated with the reason and who cancelled it (both on the timeline).</summary>
     public async Task<TransitionOutcome> CancelAsync(string reference, string reason, Actor actor, CancellationToken ct = default)
     {
-        if (!IsOrchestrated(reference)) return await legacy.CancelAsync(reference, reason, actor, ct);
+        if (!IsOrchestrated(reference)) return new TransitionOutcome(OutcomeKind.NotFound, reference);
         var m = await client.GetInstanceAsync(reference, getInputsAndOutputs: false, ct);
         if (m is null) return new TransitionOutcome(OutcomeKind.NotFound, reference);
         if (m.IsCompleted)
@@ -275,14 +273,7 @@ public sealed class WorkflowClient(DurableTaskClient client, WorkflowRuntime leg
     /// <summary>The instance with its state, open asks, deadlines, timeline and messages; null when there is none.</summary>
     public async Task<InstanceSnapshot?> LoadAsync(string reference, bool withTimeline = true, CancellationToken ct = default)
     {
-        if (!IsOrchestrated(reference))
-        {
-            var row = await store.LoadAsync(reference, ct);
-            if (row is null) return null;
-            return new InstanceSnapshot(row, legacy.DeserializeState(row), await store.FindAsksAsync(reference: reference, ct: ct),
-                withTimeline ? await store.GetTimersAsync(reference, ct) : [], withTimeline ? await store.GetTimelineAsync(reference, ct) : [],
-                withTimeline ? await store.GetMessagesAsync(reference: reference, ct: ct) : []);
-        }
+        if (!IsOrchestrated(reference)) return null;
         var m = await client.GetInstanceAsync(reference, getInputsAndOutputs: false, ct);
         if (m is null) return null;
         var o = Orchestrated[TypeOf(reference)];
@@ -315,7 +306,6 @@ public sealed class WorkflowClient(DurableTaskClient client, WorkflowRuntime leg
     public async Task<IReadOnlyList<InstanceRow>> ListAsync(Runtime.Store.InstanceFilter filter, Instant now, CancellationToken ct = default)
     {
         var rows = new List<InstanceRow>();
-        if (filter.Type is null || !IsOrchestrated(filter.Type)) rows.AddRange(await store.ListInstancesAsync(filter, now, ct));
         foreach (var type in Orchestrated.Keys.Where(t => filter.Type is null || filter.Type == t))
         {
             var query = new OrchestrationQuery { InstanceIdPrefix = type + "-", PageSize = 500, FetchInputsAndOutputs = false };
@@ -339,7 +329,6 @@ public sealed class WorkflowClient(DurableTaskClient client, WorkflowRuntime leg
         CancellationToken ct = default)
     {
         var found = new List<AskRow>();
-        if (reference is null || !IsOrchestrated(reference)) found.AddRange(await store.FindAsksAsync(reference, recipientId, email, mobile, ct));
         IEnumerable<AskRow> orchestrated;
         if (reference is not null)
         {
@@ -363,22 +352,22 @@ public sealed class WorkflowClient(DurableTaskClient client, WorkflowRuntime leg
     }
 
     /// <summary>Every workflow type the service runs.</summary>
-    public IReadOnlyList<string> Types => legacy.Registry.All.Select(d => d.Type).Concat(Orchestrated.Keys).Distinct().Order().ToList();
+    public IReadOnlyList<string> Types => Orchestrated.Keys.Order().ToList();
 
     /// <summary>How many instances of each type are in each status.</summary>
     public async Task<IReadOnlyList<StatusCount>> CountByStatusAsync(CancellationToken ct = default)
     {
-        var counts = store is IInstanceCounts legacyCounts ? (await legacyCounts.CountByStatusAsync(ct)).ToList() : [];
+        var counts = new List<StatusCount>();
         var rows = await ListAsync(new Runtime.Store.InstanceFilter(Limit: int.MaxValue), clock.GetCurrentInstant(), ct);
         counts.AddRange(rows.Where(r => IsOrchestrated(r.Type)).GroupBy(r => (r.Type, r.Status)).Select(g => new StatusCount(g.Key.Type, g.Key.Status, g.Count())));
         return counts;
     }
 
-    /// <summary>The typed state of a listed instance (an orchestrated one's published view, or the previous runtime's state).</summary>
+    /// <summary>The typed state of a listed instance: its published view.</summary>
     public object StateOf(InstanceRow row) =>
         Orchestrated.TryGetValue(row.Type, out var o)
             ? (row.State is { Length: > 2 } json ? JsonSerializer.Deserialize(json, o.StateType, WorkflowJson.Options) : null) ?? new object()
-            : legacy.DeserializeState(row);
+            : new object();
 
     /// <summary>
     /// The workflow's own checks of an input against the instance's published state (the orchestration checks again when
@@ -391,6 +380,5 @@ public sealed class WorkflowClient(DurableTaskClient client, WorkflowRuntime leg
 
     /// <summary>Reads an answer (link form, SMS or email reply) into the instance's input.</summary>
     public ReplyResult ParseReply(InstanceSnapshot instance, OpenAsk ask, IReadOnlyDictionary<string, string> fields) =>
-        Orchestrated.TryGetValue(instance.Row.Type, out var o) ? o.ParseReply(ask, fields)
-        : legacy.Registry.Get(instance.Row.Type).ParseReply(instance.State, ask, fields);
+        Orchestrated[instance.Row.Type].ParseReply(ask, fields);
 }

@@ -37,7 +37,6 @@ public sealed class BrowserApp : WebApplicationFactory<Program>
             ["Storage:SqlitePath"] = _database,
             ["Simulation:Enabled"] = "true",
             ["Simulation:Start"] = Start,
-            ["Runtime:BackgroundLoops"] = "false",
             ["Links:SigningKey"] = "browser-test-signing-key-0123456789abcdef",
             ["DurableTask:GrpcEndpoint"] = "http://127.0.0.1:0", // a free port for this copy of the app
             ["Workflows:AnswerWaitSeconds"] = "20", // answer with the orchestration's decision, not 202, on a slow CI machine

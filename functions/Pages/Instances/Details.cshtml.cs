@@ -13,8 +13,8 @@ namespace CareWorkflows.Functions.Pages.Instances;
 
 /// <summary>
 /// One instance: summary, what is awaited from whom and by when, the timeline (events, messages with delivery status,
-/// decisions with actor) and the actions the viewer's role allows. Every action goes through WorkflowRuntime as the
-/// APIs do, with the APIs' own checks; the workflow definition has the last word (403/409/422 shown on the page).
+/// decisions with actor) and the actions the viewer's role allows. Every action goes through WorkflowClient as the
+/// APIs do, with the APIs' own checks; the orchestration has the last word (403/409/422 shown on the page).
 /// Providers see only instances that concern them (ProviderScope) and act only on asks addressed to them.
 /// </summary>
 public sealed class DetailsModel(Workflows.WorkflowClient workflows, IClock clock, IProviderDirectory directory) : CareWorkflowsPage
@@ -25,8 +25,7 @@ public sealed class DetailsModel(Workflows.WorkflowClient workflows, IClock cloc
     public sealed record TimelineItem(Instant At, string Sentence, string? Who, string? Status, bool Failed, string? Detail);
 
     /// <summary>
-    /// The timeline in order: an orchestrated instance's history as sentences (each message with what became of it);
-    /// an instance of the previous runtime as its events and messages.
+    /// The timeline in order: the instance's history as sentences (each message with what became of it).
     /// </summary>
     public IReadOnlyList<TimelineItem> TimelineItems
     {

@@ -3,87 +3,109 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using CareWorkflows.Definitions;
+using CareWorkflows.Definitions.QualityConcerns;
 using CareWorkflows.Runtime.Engine;
 using CareWorkflows.Tests.Infrastructure;
-using CareWorkflows.Tests.Runtime;
 using Microsoft.Extensions.DependencyInjection;
 using NodaTime;
+using NodaTime.Text;
 
 namespace CareWorkflows.Tests.Api;
 
-/// <summary>The runtime's HTTP API over the real pipeline, with the test workflow registered.</summary>
+/// <summary>
+/// The instances API over the real pipeline (list, view, cancel, the simulation clock), read from the Durable Task server's
+/// own instances and histories, driven through a real workflow: quality concerns (B 15), whose deadlines are durable timers.
+/// </summary>
 public sealed class InstancesApiTests
 {
-    private static CareWorkflowsApp NewApp(string store = TestDatabases.StoreSqlite, string? path = null, IDictionary<string, string?>? settings = null) =>
-        new(store, databasePath: path, settings: settings, services: s => s.AddSingleton<IWorkflowDefinition, TestWorkflow>());
+    private const string ProviderEmail = "referrals@east-kestrel.example.org";
 
-    private static async Task<string> StartAsync(CareWorkflowsApp app, params (string, Duration)[] timers)
+    private static CareWorkflowsApp NewApp(string store = TestDatabases.StoreSqlite, string? path = null, IDictionary<string, string?>? settings = null) =>
+        new(store, databasePath: path, settings: new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["Providers:SeedDemo"] = "true" });
+
+    private static async Task<string> RaiseAsync(CareWorkflowsApp app, int days = 3)
     {
-        var runtime = app.Services.GetRequiredService<WorkflowRuntime>();
-        var o = await runtime.StartAsync("TST", new TestWorkflow.Begin("api", timers), RuntimeHarness.Tester);
-        return o.Reference!;
+        var r = await app.As(Roles.QualityAssurance).PostJsonAsync("/api/quality-concerns",
+            new { providerId = "east-kestrel", concern = "Late evening calls in the week of 16 Nov.", responseWorkingDays = days });
+        Assert.True(r.Status == HttpStatusCode.Created, r.ToString());
+        return r.Str("reference");
     }
+
+    private static Instant At(JsonElement e, string name) => InstantPattern.ExtendedIso.Parse(e.GetProperty(name).GetString()!).Value;
+    private static IEnumerable<JsonElement> Timeline(JsonElement view) => view.GetProperty("timeline").EnumerateArray();
+    private static IEnumerable<JsonElement> Timers(JsonElement view) => view.GetProperty("timers").EnumerateArray();
 
     [Fact]
     public async Task Instance_view_shows_state_pending_timers_timeline_and_messages()
     {
         await using var app = NewApp();
-        var reference = await StartAsync(app, ("t1", Duration.FromHours(2)));
+        var reference = await RaiseAsync(app);
 
         var view = await app.InstanceAsync(reference);
 
         Assert.Equal(reference, view.GetProperty("reference").GetString());
-        Assert.Equal("Open", view.GetProperty("status").GetString());
-        Assert.Equal("api", view.GetProperty("state").GetProperty("name").GetString());
-        var timer = Assert.Single(view.GetProperty("timers").EnumerateArray());
-        Assert.Equal("t1", timer.GetProperty("name").GetString());
-        Assert.Equal("2026-11-24T11:00:00Z", timer.GetProperty("dueAt").GetString());
-        Assert.Equal("11:00 on Tue 24 Nov 2026", timer.GetProperty("dueLocal").GetString());
-        var started = Assert.Single(view.GetProperty("timeline").EnumerateArray());
+        Assert.Equal(QualityConcern.Type, view.GetProperty("type").GetString());
+        Assert.Equal("AwaitingResponse", view.GetProperty("status").GetString());
+        Assert.False(view.GetProperty("completed").GetBoolean());
+        // Three working days from Tue 24 Nov 09:00: the end of Fri 27 Nov (GMT).
+        var dueAt = At(view.GetProperty("state"), "dueAt");
+        Assert.Equal(new LocalDate(2026, 11, 27), dueAt.InZone(WorkflowContext.London).Date);
+        Assert.True(Instant.FromUtc(2026, 11, 28, 0, 0) - dueAt <= Duration.FromSeconds(1), $"due at {dueAt}: the end of the day");
+        var overdue = Timers(view).Single(t => t.GetProperty("name").GetString() == QualityConcern.OverdueDeadline);
+        Assert.Equal(dueAt, At(overdue, "dueAt"));
+        Assert.Equal(WorkflowContext.Local(dueAt), overdue.GetProperty("dueLocal").GetString());
+        var started = Timeline(view).First();
         Assert.Equal("Started", started.GetProperty("type").GetString());
-        Assert.Equal("tester", started.GetProperty("actorId").GetString());
-        Assert.Equal("Pending", Assert.Single(view.GetProperty("messages").EnumerateArray()).GetProperty("status").GetString());
+        Assert.Equal(Roles.QualityAssurance, started.GetProperty("actorRole").GetString());
+        Assert.Contains(Timeline(view), e => e.GetProperty("type").GetString() == "ConcernRaised");
+        var sent = Assert.Single(view.GetProperty("messages").EnumerateArray(), m => m.GetProperty("to").GetString() == ProviderEmail);
+        Assert.Equal("Sent", sent.GetProperty("status").GetString());
     }
 
     [Fact]
-    public async Task Advancing_the_simulation_clock_fires_due_timers_in_order_and_dispatches_messages()
+    public async Task Advancing_the_simulation_clock_fires_due_timers_in_order_each_at_its_own_time()
     {
         await using var app = NewApp();
-        var reference = await StartAsync(app, ("late", Duration.FromHours(3)), ("early", Duration.FromMinutes(30)), ("never", Duration.FromDays(30)));
+        var reference = await RaiseAsync(app);
+        var before = await app.InstanceAsync(reference);
+        var due = Timers(before).ToDictionary(t => t.GetProperty("name").GetString()!, t => At(t, "dueAt"));
 
-        await app.AdvanceAsync(Duration.FromHours(3));
+        await app.AdvanceToAsync(due[QualityConcern.OverdueDeadline] + Duration.FromDays(7));
 
         var view = await app.InstanceAsync(reference);
-        Assert.Equal(["early", "late"], view.GetProperty("state").GetProperty("fired").EnumerateArray().Select(e => e.GetString()));
-        var fired = view.GetProperty("timeline").EnumerateArray().Where(e => e.GetProperty("type").GetString() == "Fired").ToList();
+        var kinds = Timeline(view).Select(e => e.GetProperty("type").GetString()).ToList();
+        var reminder = kinds.IndexOf("ReminderSent");
+        var overdue = kinds.IndexOf("ResponseOverdue");
+        var qaLead = kinds.IndexOf("OverdueEscalatedToQaLead");
+        Assert.True(reminder >= 0 && reminder < overdue && overdue < qaLead, string.Join(", ", kinds));
         // Each timer fired at its own due time, not at the end of the jump.
-        Assert.Equal("2026-11-24T09:30:00Z", fired[0].GetProperty("data").GetProperty("at").GetString());
-        Assert.Equal("2026-11-24T12:00:00Z", fired[1].GetProperty("data").GetProperty("at").GetString());
-        Assert.Equal("never", Assert.Single(view.GetProperty("timers").EnumerateArray()).GetProperty("name").GetString());
-        var sent = Assert.Single(await app.OutboxAsync(reference));
-        Assert.Equal("someone@example.org", sent.To);
-        Assert.Equal("email", sent.Channel);
-        Assert.Equal(DateTimeOffset.Parse("2026-11-24T12:00:00Z"), (await app.As(Roles.Admin).GetFromJsonAsync<JsonElement>("/api/simulation/clock", CareWorkflowsApp.Json)).GetProperty("now").GetDateTimeOffset());
+        Assert.Equal(due[QualityConcern.ReminderDeadline], At(Timeline(view).ElementAt(reminder), "at"));
+        Assert.Equal(due[QualityConcern.OverdueDeadline], At(Timeline(view).ElementAt(overdue), "at"));
+        Assert.DoesNotContain(Timers(view), t => t.GetProperty("name").GetString() is QualityConcern.ReminderDeadline or QualityConcern.OverdueDeadline);
+        Assert.Equal(due[QualityConcern.OverdueDeadline] + Duration.FromDays(7),
+            At(await app.As(Roles.Admin).GetFromJsonAsync<JsonElement>("/api/simulation/clock", CareWorkflowsApp.Json), "now"));
     }
 
     [Fact]
     public async Task Listing_filters_by_type_status_and_overdue()
     {
         await using var app = NewApp();
-        var soon = await StartAsync(app, ("t", Duration.FromMinutes(10)));
-        var later = await StartAsync(app, ("t", Duration.FromDays(2)));
-        var done = await StartAsync(app);
-        await app.Services.GetRequiredService<WorkflowRuntime>().ApplyAsync(done, new TestWorkflow.Finish(), RuntimeHarness.Tester);
+        var soon = await RaiseAsync(app, days: 1);
+        var later = await RaiseAsync(app, days: 10);
+        var cancelled = await RaiseAsync(app, days: 5);
+        Assert.Equal(HttpStatusCode.OK, (await app.As(Roles.Admin).PostAsJsonAsync($"/api/instances/{cancelled}/cancel", new { reason = "Raised in error" })).StatusCode);
         var staff = app.As(Roles.Brokerage);
 
-        var all = await staff.GetFromJsonAsync<JsonElement[]>("/api/instances?type=TST", CareWorkflowsApp.Json);
-        var open = await staff.GetFromJsonAsync<JsonElement[]>("/api/instances?status=Open", CareWorkflowsApp.Json);
-        // Move the clock without firing: set it past the first timer through the store-free path (simulation clock only).
-        app.Services.GetRequiredService<SimulationClock>().MoveTo(app.Now + Duration.FromMinutes(11));
+        var all = await staff.GetFromJsonAsync<JsonElement[]>("/api/instances?type=QC", CareWorkflowsApp.Json);
+        var open = await staff.GetFromJsonAsync<JsonElement[]>("/api/instances?status=AwaitingResponse", CareWorkflowsApp.Json);
+        // Move the clock without firing anything, past the soonest deadline: that instance is overdue.
+        var soonest = (await staff.GetFromJsonAsync<JsonElement[]>("/api/instances?type=QC", CareWorkflowsApp.Json))!
+            .Single(e => e.GetProperty("reference").GetString() == soon);
+        app.Services.GetRequiredService<SimulationClock>().MoveTo(At(soonest, "nextDueAt") + Duration.FromMinutes(1));
         var overdue = await staff.GetFromJsonAsync<JsonElement[]>("/api/instances?overdue=true", CareWorkflowsApp.Json);
 
-        Assert.Equal(3, all!.Length);
-        Assert.Equal(soon, all[0].GetProperty("reference").GetString()); // nearest deadline first
+        Assert.Equal(new[] { soon, later, cancelled }.Order(), all!.Select(e => e.GetProperty("reference").GetString()).Order());
+        Assert.True(all!.Single(e => e.GetProperty("reference").GetString() == cancelled).GetProperty("completed").GetBoolean());
         Assert.Equal(new[] { soon, later }.Order(), open!.Select(e => e.GetProperty("reference").GetString()).Order());
         Assert.Equal(soon, Assert.Single(overdue!).GetProperty("reference").GetString());
     }
@@ -92,7 +114,7 @@ public sealed class InstancesApiTests
     public async Task Cancel_records_the_reason_stops_timers_and_refuses_later_inputs()
     {
         await using var app = NewApp();
-        var reference = await StartAsync(app, ("t", Duration.FromMinutes(10)));
+        var reference = await RaiseAsync(app);
         var admin = app.As(Roles.Admin);
 
         var noReason = await admin.PostAsJsonAsync($"/api/instances/{reference}/cancel", new { reason = " " });
@@ -104,26 +126,31 @@ public sealed class InstancesApiTests
 
         var view = await app.InstanceAsync(reference);
         Assert.Equal("Cancelled", view.GetProperty("status").GetString());
-        Assert.Empty(view.GetProperty("timers").EnumerateArray());
-        var cancelled = view.GetProperty("timeline").EnumerateArray().Last();
-        Assert.Equal("InstanceCancelled", cancelled.GetProperty("type").GetString());
-        Assert.Equal("Raised in error", cancelled.GetProperty("data").GetProperty("reason").GetString());
-        Assert.Equal("Admin", cancelled.GetProperty("actorRole").GetString());
-        var poke = await app.Services.GetRequiredService<WorkflowRuntime>().ApplyAsync(reference, new TestWorkflow.Poke(1), RuntimeHarness.Tester);
-        Assert.Equal(OutcomeKind.Rejected, poke.Kind);
+        Assert.Empty(Timers(view));
+        var entry = Timeline(view).Last();
+        Assert.Equal("Cancelled", entry.GetProperty("type").GetString());
+        Assert.Contains("Raised in error", entry.GetProperty("data").GetProperty("text").GetString());
+        Assert.Equal(Roles.Admin, entry.GetProperty("actorRole").GetString());
+        var response = await app.As(Roles.Provider, "east-kestrel").PostJsonAsync($"/api/quality-concerns/{reference}/response",
+            new { investigation = "Rota reviewed.", issueFound = false, actions = "None." });
+        Assert.Equal(HttpStatusCode.Conflict, response.Status);
+        await app.AdvanceAsync(Duration.FromDays(14)); // no timer of a cancelled instance fires
+        Assert.Equal(Timeline(view).Count(), Timeline(await app.InstanceAsync(reference)).Count());
     }
 
     [Fact]
     public async Task Bad_input_gets_problem_details_and_changes_nothing()
     {
         await using var app = NewApp();
-        var reference = await StartAsync(app, ("t", Duration.FromHours(1)));
+        var reference = await RaiseAsync(app);
         var admin = app.As(Roles.Admin);
+        var before = await app.InstanceAsync(reference);
 
-        var unknown = await admin.GetAsync("/api/instances/TST-ZZZZZ");
+        var unknown = await admin.GetAsync("/api/instances/QC-ZZZZZ");
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType!.MediaType);
-        Assert.Equal(HttpStatusCode.NotFound, (await admin.PostAsJsonAsync("/api/instances/TST-ZZZZZ/cancel", new { reason = "x" })).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.PostAsJsonAsync("/api/instances/QC-ZZZZZ/cancel", new { reason = "x" })).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync("/api/instances/not-a-reference")).StatusCode);
 
         var malformed = await admin.PostAsync("/api/simulation/advance", new StringContent("{\"by\": ", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
@@ -144,9 +171,9 @@ public sealed class InstancesApiTests
         Assert.Equal(HttpStatusCode.Forbidden, (await app.As(Roles.Provider, "P1").GetAsync("/api/instances")).StatusCode);
 
         Assert.Equal(CareWorkflowsApp.DefaultStart, app.Now);
-        var view = await app.InstanceAsync(reference);
-        Assert.Single(view.GetProperty("timeline").EnumerateArray());
-        Assert.Single(view.GetProperty("timers").EnumerateArray());
+        var after = await app.InstanceAsync(reference);
+        Assert.Equal(Timeline(before).Count(), Timeline(after).Count());
+        Assert.Equal(Timers(before).Count(), Timers(after).Count());
     }
 
     [Fact]
@@ -171,35 +198,35 @@ public sealed class InstancesApiTests
     }
 
     [Fact]
-    public async Task Instances_timers_and_unsent_messages_survive_a_restart_on_SQLite()
+    public async Task Instances_and_timers_survive_a_restart_on_SQLite_and_fire_after_it()
     {
         var path = TestDatabases.NewSqlitePath();
         string reference;
+        Instant dueAt;
         await using (var first = NewApp(path: path))
         {
-            reference = await StartAsync(first, ("t", Duration.FromHours(1)));
-            Assert.Empty(await first.OutboxAsync(reference)); // not yet dispatched
+            reference = await RaiseAsync(first);
+            dueAt = At((await first.InstanceAsync(reference)).GetProperty("state"), "dueAt");
         }
 
         await using var second = NewApp(path: path);
         var view = await second.InstanceAsync(reference);
-        Assert.Single(view.GetProperty("timers").EnumerateArray());
-        Assert.Equal("Pending", Assert.Single(view.GetProperty("messages").EnumerateArray()).GetProperty("status").GetString());
+        Assert.Contains(Timers(view), t => t.GetProperty("name").GetString() == QualityConcern.OverdueDeadline && At(t, "dueAt") == dueAt);
 
-        await second.AdvanceAsync(Duration.FromHours(1));
+        await second.AdvanceToAsync(dueAt + Duration.FromMinutes(1));
         view = await second.InstanceAsync(reference);
-        Assert.Equal(["t"], view.GetProperty("state").GetProperty("fired").EnumerateArray().Select(e => e.GetString()));
-        Assert.Single(await second.OutboxAsync(reference));
+        Assert.Contains(Timeline(view), e => e.GetProperty("type").GetString() == "ResponseOverdue");
     }
 
     [Fact]
     public async Task The_same_API_runs_on_PostgreSQL()
     {
         await using var app = NewApp(TestDatabases.StorePostgres);
-        var reference = await StartAsync(app, ("t", Duration.FromMinutes(5)));
-        await app.AdvanceAsync(Duration.FromMinutes(5));
+        var reference = await RaiseAsync(app, days: 1);
+        var dueAt = At((await app.InstanceAsync(reference)).GetProperty("state"), "dueAt");
+        await app.AdvanceToAsync(dueAt + Duration.FromMinutes(1));
         var view = await app.InstanceAsync(reference);
-        Assert.Equal(["t"], view.GetProperty("state").GetProperty("fired").EnumerateArray().Select(e => e.GetString()));
-        Assert.Single(await app.OutboxAsync(reference));
+        Assert.Contains(Timeline(view), e => e.GetProperty("type").GetString() == "ResponseOverdue");
+        Assert.Contains(await app.OutboxAsync(reference), m => m.To == ProviderEmail);
     }
 }

@@ -21,11 +21,10 @@ public sealed class InboundStoreTests
     {
         var store = await TestDatabases.NewStoreAsync(kind);
         var id = Guid.CreateVersion7();
-        var msg = new OutboxMessage(id, "TST-7K3QX", MessageChannel.Sms, "+447700900111", "p-1", "offer", "s", "b", null, [], OutboxStatus.Pending, 0, At, At,
+        var msg = new OutboxMessage(id, "D2A-7K3QX", MessageChannel.Sms, "+447700900111", "p-1", "offer", "s", "b", null, [], OutboxStatus.InProgress, 0, At, At,
             null, null, null, null, null);
-        await store.CommitAsync(new CommitBatch("TST-7K3QX", "TST", 0, "Open", false, "{}", "", [], [], [], false, [msg], At));
-        await store.ClaimOutboxAsync(At, 10, "w", Duration.FromMinutes(1));
-        await store.MarkSentAsync(id, "w", "Twilio", "SM-42", At);
+        await store.LogMessageAsync(msg); // as the SendMessage activity logs it before sending
+        await store.MarkSentAsync(id, "orchestration", "Twilio", "SM-42", At);
 
         var found = await ((ISentMessageLookup)store).FindMessageByProviderIdAsync("Twilio", "SM-42");
 
@@ -41,7 +40,7 @@ public sealed class PostgresReplyTests
     public async Task On_PostgreSQL_an_SMS_ACCEPT_awards_once_however_often_the_webhook_is_delivered()
     {
         await using var app = new ChannelsTestApp(ChannelFakes.WebhookSettings(), TestDatabases.StorePostgres);
-        var reference = await app.OfferAsync(ChannelsTestApp.Alpha);
+        var reference = await app.OfferAsync();
         var http = app.Client();
         var form = new Dictionary<string, string> { ["MessageSid"] = "SM-pg-1", ["From"] = ChannelsTestApp.Alpha.Mobile, ["Body"] = $"ACCEPT {reference} 14:30" };
 
@@ -49,7 +48,7 @@ public sealed class PostgresReplyTests
             Assert.Equal(System.Net.HttpStatusCode.OK, (await http.SendAsync(ChannelFakes.TwilioPost("/webhooks/twilio/inbound", form))).StatusCode);
 
         Assert.Equal(ChannelsTestApp.Alpha.Id, (await app.StateAsync(reference)).AwardedTo);
-        Assert.Single((await app.TimelineTypesAsync(reference)).Where(t => t == "Awarded"));
+        Assert.Single((await app.TimelineTypesAsync(reference)).Where(t => t == "ProviderResponse"));
         Assert.Single(await app.Inbound.GetInboundAsync());
     }
 }

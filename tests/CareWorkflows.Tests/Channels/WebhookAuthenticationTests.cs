@@ -18,8 +18,8 @@ public sealed class WebhookAuthenticationTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _http = _app.Client();
-        _reference = await _app.OfferAsync(Alpha);
-        _sms = (await _app.Store.GetMessagesAsync(reference: _reference)).First(m => m.Channel == MessageChannel.Sms);
+        _reference = await _app.OfferAsync();
+        _sms = (await _app.MessagesAsync(_reference)).First(m => m.Channel == MessageChannel.Sms && m.RecipientId == Alpha.Id);
     }
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
@@ -28,7 +28,7 @@ public sealed class WebhookAuthenticationTests : IAsyncLifetime
     private Dictionary<string, string> StatusForm => new() { ["MessageSid"] = _sms.ProviderMessageId!, ["MessageStatus"] = "failed", ["ErrorCode"] = "30005" };
     private string EventsJson => $$"""[{"email":"{{Alpha.Email}}","event":"bounce","sg_message_id":"x.filter","outbox_id":"{{_sms.Id}}","timestamp":1795510800}]""";
     private string NotifyStatusJson => $$"""{"id":"{{_sms.ProviderMessageId}}","reference":"{{_sms.Id}}","to":"{{Alpha.Mobile}}","status":"permanent-failure","notification_type":"sms"}""";
-    private string NotifyInboundJson => $$"""{"id":"forged-inbound-1","source_number":"447700900111","destination_number":"07700900000","message":"ACCEPT {{_reference}} 14:30"}""";
+    private string NotifyInboundJson => $$"""{"id":"forged-inbound-1","source_number":"447700900001","destination_number":"07700900000","message":"ACCEPT {{_reference}} 14:30"}""";
 
     public static TheoryData<string, string> Cases => new()
     {
@@ -76,14 +76,14 @@ public sealed class WebhookAuthenticationTests : IAsyncLifetime
     [MemberData(nameof(Cases))]
     public async Task Missing_or_forged_proof_is_rejected_and_nothing_is_stored(string hook, string how)
     {
-        var before = await _app.Store.GetTimelineAsync(_reference);
+        var before = await _app.TimelineAsync(_reference);
 
         var r = await _http.SendAsync(Build(hook, how));
 
         Assert.True(r.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden, $"{hook}/{how} answered {(int)r.StatusCode}");
         Assert.Equal(how == "missing" ? HttpStatusCode.Unauthorized : HttpStatusCode.Forbidden, r.StatusCode);
         Assert.Empty(await _app.Inbound.GetInboundAsync());
-        Assert.Equal(before.Count, (await _app.Store.GetTimelineAsync(_reference)).Count);
+        Assert.Equal(before.Count, (await _app.TimelineAsync(_reference)).Count);
         var sms = (await _app.Store.GetMessageAsync(_sms.Id))!;
         Assert.Null(sms.DeliveryStatus);
         Assert.Equal(OutboxStatus.Sent, sms.Status);

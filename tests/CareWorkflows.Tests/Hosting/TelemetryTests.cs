@@ -1,11 +1,14 @@
 using System.Diagnostics;
+using System.Net;
 using CareWorkflows.Definitions;
+using CareWorkflows.Definitions.QualityConcerns;
 using CareWorkflows.Runtime.Engine;
 using CareWorkflows.Runtime.Store;
+using CareWorkflows.TaskHub.Engine;
 using CareWorkflows.Tests.Infrastructure;
-using CareWorkflows.Tests.Runtime;
 using Microsoft.Extensions.DependencyInjection;
 using NodaTime;
+using NodaTime.Text;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -14,62 +17,61 @@ namespace CareWorkflows.Tests.Hosting;
 
 /// <summary>
 /// What the app's OpenTelemetry set-up (functions/Extensions/Telemetry.cs) collects, read with the in-memory exporter
-/// added beside it: a span per input applied and the runtime's metrics.
+/// added beside it: a span per orchestration step committed by our Durable Task server, timers fired with their lateness,
+/// messages sent.
 /// </summary>
 public sealed class TelemetryTests
 {
     [Fact]
-    public async Task Each_input_applied_is_one_span_and_a_fired_timer_is_counted()
+    public async Task Each_orchestration_step_is_one_span_and_fired_timers_and_sent_messages_are_counted()
     {
         var spans = new List<Activity>();
         var metrics = new List<Metric>();
         await using var app = new CareWorkflowsApp(services: s =>
         {
-            s.AddSingleton<IWorkflowDefinition>(new TestWorkflow());
             s.ConfigureOpenTelemetryTracerProvider(b => b.AddInMemoryExporter(spans));
             s.ConfigureOpenTelemetryMeterProvider(b => b.AddInMemoryExporter(metrics));
         });
-        var runtime = app.Services.GetRequiredService<WorkflowRuntime>();
-        var clock = app.Services.GetRequiredService<SimulationClock>();
-        // The timer name is unique to this test: the runtime's meter is process-wide and other tests fire timers too.
-        var timer = "otel-" + Guid.NewGuid().ToString("N")[..8];
-        var started = await runtime.StartAsync("TST", new TestWorkflow.Begin("telemetry", [(timer, Duration.FromMinutes(30))]), RuntimeHarness.Tester);
-        var reference = started.Reference!;
-        Assert.Equal(OutcomeKind.Applied, (await runtime.ApplyAsync(reference, new TestWorkflow.Poke(1), RuntimeHarness.Tester)).Kind);
-        clock.MoveTo(clock.GetCurrentInstant() + Duration.FromMinutes(31));
-        // A caller's span around the pump's pass (sampled, so the runtime's span under it is recorded too).
-        using (new Activity("timer-loop-tick") { ActivityTraceFlags = ActivityTraceFlags.Recorded }.Start())
-            Assert.Equal(1, await app.Services.GetRequiredService<TimerPump>().RunDueAsync());
+        var r = await app.As(Roles.QualityAssurance).PostJsonAsync("/api/quality-concerns",
+            new { providerId = "east-kestrel", concern = "Late evening calls in the week of 16 Nov.", responseWorkingDays = 3 });
+        Assert.Equal(HttpStatusCode.Created, r.Status);
+        var reference = r.Str("reference");
+        var view = await app.InstanceAsync(reference);
+        var overdueAt = InstantPattern.ExtendedIso.Parse(view.GetProperty("timers").EnumerateArray()
+            .Single(t => t.GetProperty("name").GetString() == QualityConcern.OverdueDeadline).GetProperty("dueAt").GetString()!).Value;
+        await app.AdvanceToAsync(overdueAt + Duration.FromMinutes(1));
+        await app.SettleAsync();
 
         app.Services.GetRequiredService<TracerProvider>().ForceFlush();
         app.Services.GetRequiredService<MeterProvider>().ForceFlush();
 
         List<Activity> mine;
-        lock (spans) mine = spans.Where(a => a.Source.Name == "CareWorkflows.Runtime" && (a.GetTagItem("workflow.reference") as string) == reference).ToList();
-        Assert.Equal(["workflow.start", "workflow.apply", "workflow.apply"], mine.Select(a => a.OperationName));
-        Assert.Equal(["Begin", "Poke", "TimerFired"], mine.Select(a => a.GetTagItem("workflow.input")));
+        lock (spans) mine = spans.Where(a => a.Source.Name == TaskHubTelemetry.Name && (a.GetTagItem("workflow.reference") as string) == reference).ToList();
+        Assert.NotEmpty(mine);
         Assert.All(mine, a =>
         {
-            Assert.Equal("TST", a.GetTagItem("workflow.type"));
-            Assert.Equal("Open", a.GetTagItem("workflow.outcome"));
+            Assert.Equal("orchestration.step", a.OperationName);
+            Assert.Equal(QualityConcern.Orchestration, a.GetTagItem("workflow.orchestration"));
         });
-        // The timer's span sits inside the span of the pass that fired it.
-        Assert.Equal("timer-loop-tick", mine[2].Parent?.OperationName);
+        Assert.Contains("ExecutionStarted", (string)mine[0].GetTagItem("workflow.delivered")!);
+        // The reminder and the overdue deadline each came as a timer delivered to a step.
+        Assert.True(mine.Sum(a => (int)a.GetTagItem("workflow.timers_fired")!) >= 2, string.Join(" | ", mine.Select(a => a.GetTagItem("workflow.delivered"))));
 
-        long fired = 0;
+        long fired = 0, sent = 0;
         double? lateness = null;
         lock (metrics)
-            foreach (var metric in metrics.Where(m => m.MeterName == RuntimeMetrics.MeterName))
+            foreach (var metric in metrics)
                 foreach (ref readonly var point in metric.GetMetricPoints())
                 {
-                    var tagged = false;
-                    foreach (var tag in point.Tags) tagged |= tag.Key == "timer.name" && (string?)tag.Value == timer;
-                    if (!tagged) continue;
-                    if (metric.Name == "careworkflows.timers.fired") fired = point.GetSumLong();
-                    if (metric.Name == "careworkflows.timers.lateness") lateness = point.GetHistogramSum();
+                    var qc = false;
+                    foreach (var tag in point.Tags) qc |= tag.Key == "workflow.orchestration" && (string?)tag.Value == QualityConcern.Orchestration;
+                    if (metric.MeterName == TaskHubTelemetry.Name && qc && metric.Name == "careworkflows.timers.fired") fired = point.GetSumLong();
+                    if (metric.MeterName == TaskHubTelemetry.Name && qc && metric.Name == "careworkflows.timers.lateness") lateness = point.GetHistogramSum();
+                    if (metric.MeterName == RuntimeMetrics.MeterName && metric.Name == "careworkflows.messages.sent") sent += point.GetSumLong();
                 }
-        Assert.Equal(1, fired);
-        Assert.Equal(60, lateness); // due at +30 min, fired at +31 min (simulation clock)
+        Assert.True(fired >= 2, $"timers fired: {fired}");
+        Assert.Equal(0, lateness); // the simulation clock fires each timer at its own time
+        Assert.True(sent >= 2, $"messages sent: {sent}"); // the concern, the reminder, the overdue notices
     }
 }
 
@@ -79,21 +81,24 @@ public sealed class InstanceCountMetricTests
     [MemberData(nameof(TestDatabases.Stores), MemberType = typeof(TestDatabases))]
     public async Task The_instances_gauge_reports_instances_by_type_and_status(string kind)
     {
-        var harness = new RuntimeHarness(await TestDatabases.NewStoreAsync(kind));
-        var open = await harness.StartAsync("one");
-        await harness.StartAsync("two");
-        Assert.Equal(OutcomeKind.Applied, (await harness.Runtime.ApplyAsync(open, new TestWorkflow.Finish(), RuntimeHarness.Tester)).Kind);
+        await using var app = new CareWorkflowsApp(kind, settings: new Dictionary<string, string?> { ["Providers:SeedDemo"] = "true" });
+        var qa = app.As(Roles.QualityAssurance);
+        var references = new List<string>();
+        for (var i = 0; i < 2; i++)
+            references.Add((await qa.PostJsonAsync("/api/quality-concerns", new { providerId = "east-kestrel", concern = $"Concern {i}: late calls.", responseWorkingDays = 3 })).Str("reference"));
+        Assert.Equal(HttpStatusCode.OK, (await app.As(Roles.Admin).PostJsonAsync($"/api/instances/{references[0]}/cancel", new { reason = "Raised in error" })).Status);
+        var workflows = app.Services.GetRequiredService<CareWorkflows.Functions.Workflows.WorkflowClient>();
 
-        Assert.Equal([new StatusCount("TST", "Done", 1), new StatusCount("TST", "Open", 1)],
-            (await ((IInstanceCounts)harness.Store).CountByStatusAsync()).OrderBy(c => c.Status));
+        Assert.Equal([new StatusCount(QualityConcern.Type, "AwaitingResponse", 1), new StatusCount(QualityConcern.Type, "Cancelled", 1)],
+            (await workflows.CountByStatusAsync(TestContext.Current.CancellationToken)).Where(c => c.Type == QualityConcern.Type).OrderBy(c => c.Status));
 
         // The gauge reads the last count; the snapshot is process-wide, so observe right after counting (and again
         // if another app in this test process counted its own database in between).
         Dictionary<string, long> seen = [];
-        for (var attempt = 0; attempt < 3 && !(seen.GetValueOrDefault("Done") == 1 && seen.GetValueOrDefault("Open") == 1); attempt++)
+        for (var attempt = 0; attempt < 3 && !(seen.GetValueOrDefault("Cancelled") == 1 && seen.GetValueOrDefault("AwaitingResponse") == 1); attempt++)
         {
             seen.Clear();
-            await RuntimeMetrics.RefreshInstanceCountsAsync(harness.Store, TimeSpan.Zero);
+            await RuntimeMetrics.RefreshInstanceCountsAsync(workflows.CountByStatusAsync, TimeSpan.Zero);
             using var listener = new System.Diagnostics.Metrics.MeterListener();
             listener.InstrumentPublished = (instrument, l) =>
             {
@@ -107,12 +112,12 @@ public sealed class InstanceCountMetricTests
                     if (t.Key == "workflow.type") type = t.Value as string;
                     if (t.Key == "workflow.status") status = t.Value as string;
                 }
-                if (type == "TST" && status is not null) seen[status] = value;
+                if (type == QualityConcern.Type && status is not null) seen[status] = value;
             });
             listener.Start();
             listener.RecordObservableInstruments();
         }
-        Assert.Equal(1, seen.GetValueOrDefault("Done"));
-        Assert.Equal(1, seen.GetValueOrDefault("Open"));
+        Assert.Equal(1, seen.GetValueOrDefault("Cancelled"));
+        Assert.Equal(1, seen.GetValueOrDefault("AwaitingResponse"));
     }
 }

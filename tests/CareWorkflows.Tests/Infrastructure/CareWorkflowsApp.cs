@@ -31,7 +31,6 @@ public sealed class CareWorkflowsApp : WebApplicationFactory<Program>
             ["Storage:Provider"] = store,
             ["Simulation:Enabled"] = "true",
             ["Simulation:Start"] = NodaTime.Text.InstantPattern.ExtendedIso.Format(start ?? DefaultStart),
-            ["Runtime:BackgroundLoops"] = "false",
             ["Links:SigningKey"] = "test-signing-key-not-a-secret-0123456789",
             ["DurableTask:GrpcEndpoint"] = "http://127.0.0.1:0", // a free port for this copy of the app
             // On a loaded 2-core test machine an instance may take longer than the 2 s an answer waits in production; the

@@ -39,7 +39,6 @@ public sealed class EntraBearerTests
         b.UseSetting("Storage:SqlitePath", TestDatabases.NewSqlitePath());
         b.UseSetting("Links:SigningKey", "test-signing-key-not-a-secret-0123456789");
         b.UseSetting("DurableTask:GrpcEndpoint", "http://127.0.0.1:0"); // a free port for this copy of the app
-        b.UseSetting("Runtime:BackgroundLoops", "false");
         b.ConfigureTestServices(s => s.PostConfigure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, o =>
         {
             var metadata = new OpenIdConnectConfiguration { Issuer = Issuer };

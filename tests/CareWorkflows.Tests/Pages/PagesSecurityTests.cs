@@ -138,7 +138,6 @@ public sealed partial class PagesSecurityTests
             b.UseSetting("Storage:SqlitePath", TestDatabases.NewSqlitePath());
             b.UseSetting("Links:SigningKey", "test-signing-key-not-a-secret-0123456789");
             b.UseSetting("DurableTask:GrpcEndpoint", "http://127.0.0.1:0"); // a free port for this copy of the app
-            b.UseSetting("Runtime:BackgroundLoops", "false");
         });
         var e = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
         Assert.Contains("only allowed when the environment is Development", e.ToString());
@@ -156,7 +155,6 @@ public sealed partial class PagesSecurityTests
             b.UseSetting("AzureAd:ClientId", "00000000-0000-0000-0000-000000000002");
             b.UseSetting("Storage:SqlitePath", TestDatabases.NewSqlitePath());
             b.UseSetting("Links:SigningKey", "test-signing-key-not-a-secret-0123456789");
-            b.UseSetting("Runtime:BackgroundLoops", "false");
         });
         var client = factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
         var r = await client.GetAsync("/api/instances", Ct);

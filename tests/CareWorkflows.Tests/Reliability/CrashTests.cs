@@ -50,8 +50,6 @@ public sealed class CrashTests
                 ["Channels__Email"] = "Dev",
                 ["Channels__Sms"] = "Dev",
                 // Short leases: a killed process's claims are taken over within seconds.
-                ["Runtime__LeaseSeconds"] = "3",
-                ["Outbox__LeaseSeconds"] = "3",
                 ["DurableTask__LeaseSeconds"] = "3",
                 // Seconds-long policy windows so timers come due and fire while the app is being killed (App M §4, §6 in real life).
                 ["Policy__D2A:AcceptanceWindow"] = "PT3S",

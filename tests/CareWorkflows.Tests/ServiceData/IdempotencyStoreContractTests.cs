@@ -48,13 +48,4 @@ public sealed class IdempotencyStoreContractTests
 
         foreach (var key in keys) Assert.Equal("r:" + key, await store.FindCommandResultAsync(key));
     }
-
-    [Theory, MemberData(nameof(TestDatabases.Stores), MemberType = typeof(TestDatabases))]
-    public async Task On_the_database_a_key_a_runtime_commit_wrote_is_the_same_key(string kind)
-    {
-        var store = await TestDatabases.NewStoreAsync(kind);
-        await store.CommitAsync(new CommitBatch("TST-7K3QX", "TST", 0, "Open", false, "{}", "", [], [], [], false, [], At, IdempotencyKey: "tst:start:1", Result: "committed"));
-
-        Assert.Equal((false, "committed"), await store.SaveCommandResultIfAbsentAsync("tst:start:1", "TST-7K3QX", "later", At));
-    }
 }

@@ -75,7 +75,7 @@ public sealed class TablesModeTests
     {
         var prefix = ServiceDataStores.NewPrefix();
         await using var app = new ChannelsTestApp(WebhookSettings(TablesSettings(prefix)));
-        var reference = await app.OfferAsync(ChannelsTestApp.Alpha);
+        var reference = await app.OfferAsync();
         var form = new Dictionary<string, string> { ["MessageSid"] = "SM-tables-1", ["From"] = ChannelsTestApp.Alpha.Mobile, ["Body"] = $"ACCEPT {reference} 14:30" };
 
         for (var i = 0; i < 2; i++)

@@ -35,26 +35,11 @@ public static class Roles
 /// <summary>An input to a workflow instance. Concrete inputs are records in each workflow's file.</summary>
 public abstract record WorkflowInput;
 
-/// <summary>A named timer came due. Produced by the timer pump.</summary>
-public sealed record TimerFired(string Name) : WorkflowInput;
-
-/// <summary>
-/// A message could not be delivered after its last attempt (or the provider reported a permanent failure).
-/// Produced by the outbox dispatcher and delivery webhooks so the workflow can fall back or escalate.
-/// </summary>
-public sealed record MessageFailed(Guid MessageId, string Purpose, string Channel, string To, string Error) : WorkflowInput;
-
-/// <summary>Something the workflow records on its timeline. Concrete events are records in each workflow's file.</summary>
-public abstract record WorkflowEvent;
-
-/// <summary>A timer to set (or move: setting a name again replaces it).</summary>
-public sealed record TimerRequest(string Name, Instant DueAt);
-
 public enum MessageChannel { Email = 1, Sms = 2 }
 
 /// <summary>
-/// A message to send. It leaves the workflow as an outbox row, written in the same transaction as the events.
-/// <see cref="Purpose"/> names why it is sent (e.g. "offer", "escalation"); it comes back in <see cref="MessageFailed"/>.
+/// A message to send, through the SendMessage activity (logged with its delivery status). <see cref="Purpose"/> names why
+/// it is sent (e.g. "offer", "escalation"); it comes back with an undelivered message's fate.
 /// Bodies must carry only what the recipient needs (DOMAIN.md, information governance).
 /// </summary>
 public sealed record OutboundMessage(
@@ -101,46 +86,6 @@ public enum RejectionKind
 /// <param name="Field">The request field the refusal is about (API name, e.g. "needsSummary"), when it is about one.</param>
 public sealed record Rejection(RejectionKind Kind, string Title, string Detail, string? Field = null);
 
-/// <summary>
-/// What a workflow decided in answer to one input: events to record, timers to set or cancel, messages to send.
-/// Or a rejection, in which case nothing is written.
-/// </summary>
-public sealed record Decision
-{
-    public IReadOnlyList<WorkflowEvent> Events { get; init; } = [];
-    public IReadOnlyList<TimerRequest> SetTimers { get; init; } = [];
-    public IReadOnlyList<string> CancelTimers { get; init; } = [];
-    public IReadOnlyList<OutboundMessage> Messages { get; init; } = [];
-    public Rejection? Rejected { get; init; }
-
-    public bool IsRejected => Rejected is not null;
-
-    public static Decision Nothing { get; } = new();
-
-    public static Decision Reject(RejectionKind kind, string title, string detail, string? field = null) =>
-        new() { Rejected = new Rejection(kind, title, detail, field) };
-
-    /// <summary>422; <paramref name="field"/> names the request field at fault so the problem details can say which.</summary>
-    public static Decision Invalid(string detail, string? field = null) => Reject(RejectionKind.Invalid, "The request is not valid", detail, field);
-    public static Decision Conflict(string detail) => Reject(RejectionKind.Conflict, "Not possible in the current state", detail);
-    public static Decision Forbidden(string detail) => Reject(RejectionKind.Forbidden, "Not allowed", detail);
-}
-
-/// <summary>Builds a <see cref="Decision"/> step by step; keeps workflow files readable.</summary>
-public sealed class DecisionBuilder
-{
-    private readonly List<WorkflowEvent> _events = [];
-    private readonly List<TimerRequest> _timers = [];
-    private readonly List<string> _cancels = [];
-    private readonly List<OutboundMessage> _messages = [];
-
-    public DecisionBuilder Record(WorkflowEvent e) { _events.Add(e); return this; }
-    public DecisionBuilder SetTimer(string name, Instant due) { _cancels.Remove(name); _timers.RemoveAll(t => t.Name == name); _timers.Add(new(name, due)); return this; }
-    public DecisionBuilder CancelTimer(string name) { _timers.RemoveAll(t => t.Name == name); if (!_cancels.Contains(name)) _cancels.Add(name); return this; }
-    public DecisionBuilder Send(OutboundMessage m) { _messages.Add(m); return this; }
-    public Decision Build() => new() { Events = _events.ToArray(), SetTimers = _timers.ToArray(), CancelTimers = _cancels.ToArray(), Messages = _messages.ToArray() };
-}
-
 /// <summary>Issues signed, expiring, single-purpose links. Pure computation (HMAC), no I/O.</summary>
 public interface ILinkIssuer
 {
@@ -148,15 +93,8 @@ public interface ILinkIssuer
     string Issue(string reference, string recipientId, string action, Instant expiresAt);
 }
 
-/// <summary>Everything a definition may know besides its state and input. No I/O behind any of it.</summary>
-public sealed record WorkflowContext(
-    Instant Now,
-    string Reference,
-    Actor Actor,
-    WorkingCalendar Calendar,
-    PolicySettings Policy,
-    ILinkIssuer Links,
-    Contacts Contacts)
+/// <summary>The time zone the councils work in, and how times are written for people.</summary>
+public static class WorkflowContext
 {
     public static readonly DateTimeZone London = DateTimeZoneProviders.Tzdb["Europe/London"];
 
@@ -217,60 +155,4 @@ public sealed record ReplyResult(WorkflowInput? Input, string? Error)
 {
     public static ReplyResult Ok(WorkflowInput input) => new(input, null);
     public static ReplyResult Fail(string error) => new(null, error);
-}
-
-/// <summary>
-/// A workflow type. Implementations are pure: <see cref="Decide"/> and <see cref="Evolve"/> never do I/O and
-/// read time only from the context.
-/// </summary>
-public interface IWorkflowDefinition
-{
-    /// <summary>Type name and reference prefix, e.g. "D2A" (references look like D2A-7K3QX).</summary>
-    string Type { get; }
-    Type StateType { get; }
-    Type StartInputType { get; }
-    object InitialState { get; }
-    Decision Decide(object state, WorkflowInput input, WorkflowContext context);
-    object Evolve(object state, WorkflowEvent e);
-    /// <summary>Short status for lists and filters, e.g. "AwaitingAcceptance".</summary>
-    string Status(object state);
-    /// <summary>True when the instance has ended (no more inputs expected except by operators).</summary>
-    bool IsCompleted(object state);
-    /// <summary>Optional summary for lists (no personal data beyond what staff list views need).</summary>
-    string Summary(object state);
-    /// <summary>What the instance is waiting for, from whom (kept in the asks table for replies and dashboards).</summary>
-    IReadOnlyList<OpenAsk> OpenAsks(object state);
-    /// <summary>Turns an answer (link form, SMS words, email first line; free text in fields["text"]) into an input.</summary>
-    ReplyResult ParseReply(object state, OpenAsk ask, IReadOnlyDictionary<string, string> fields);
-}
-
-/// <summary>Typed base for a workflow definition. One file per workflow, named after it.</summary>
-public abstract class Workflow<TState, TStart> : IWorkflowDefinition
-    where TState : class
-    where TStart : WorkflowInput
-{
-    public abstract string Type { get; }
-    public abstract TState Initial { get; }
-    public abstract Decision Decide(TState state, WorkflowInput input, WorkflowContext context);
-    public abstract TState Evolve(TState state, WorkflowEvent e);
-    public abstract string Status(TState state);
-    public abstract bool IsCompleted(TState state);
-    public virtual string Summary(TState state) => "";
-    public virtual IReadOnlyList<OpenAsk> OpenAsks(TState state) => [];
-    public virtual ReplyResult ParseReply(TState state, OpenAsk ask, IReadOnlyDictionary<string, string> fields) =>
-        ReplyResult.Fail("This workflow takes no replies.");
-
-    Type IWorkflowDefinition.StateType => typeof(TState);
-    Type IWorkflowDefinition.StartInputType => typeof(TStart);
-    object IWorkflowDefinition.InitialState => Initial;
-    Decision IWorkflowDefinition.Decide(object state, WorkflowInput input, WorkflowContext context) => Decide((TState)state, input, context);
-    object IWorkflowDefinition.Evolve(object state, WorkflowEvent e) => Evolve((TState)state, e);
-    string IWorkflowDefinition.Status(object state) => Status((TState)state);
-    bool IWorkflowDefinition.IsCompleted(object state) => IsCompleted((TState)state);
-    string IWorkflowDefinition.Summary(object state) => Summary((TState)state);
-    IReadOnlyList<OpenAsk> IWorkflowDefinition.OpenAsks(object state) => OpenAsks((TState)state);
-    ReplyResult IWorkflowDefinition.ParseReply(object state, OpenAsk ask, IReadOnlyDictionary<string, string> fields) => ParseReply((TState)state, ask, fields);
-
-    /// <summary>Folds a decision's events into the state (what the runtime does before it writes).</summary>
-    public TState Apply(TState state, Decision d) => d.Events.Aggregate(state, Evolve);
 }

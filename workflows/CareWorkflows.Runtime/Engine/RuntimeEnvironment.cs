@@ -33,7 +33,4 @@ public sealed class RuntimeEnvironment(PolicySettings policy, ILinkIssuer links,
         Calendar = loaded;
         return true;
     }
-
-    public WorkflowContext ContextFor(string reference, Actor actor, Instant now) =>
-        new(now, reference, actor, Calendar, Policy, Links, Contacts);
 }

@@ -29,51 +29,43 @@ public interface ISimulatedEngine
 }
 
 /// <summary>
-/// Moves the simulation clock, firing every timer due on the way in due order (each at its own due time) and
-/// dispatching the messages they write, before returning — in this runtime and in every <see cref="ISimulatedEngine"/>.
+/// Moves the simulation clock, firing every timer due on the way in due order (each at its own due time) and letting
+/// the engine finish what that makes due (activities, messages), before returning.
 /// </summary>
-public sealed class Simulator(SimulationClock clock, TimerPump pump, OutboxDispatcher dispatcher, Store.IWorkflowStore store, IEnumerable<ISimulatedEngine> engines)
+public sealed class Simulator(SimulationClock clock, IEnumerable<ISimulatedEngine> engines)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     public SimulationClock Clock => clock;
 
-    public async Task<int> MoveToAsync(Instant target, CancellationToken ct = default)
+    public async Task MoveToAsync(Instant target, CancellationToken ct = default)
     {
         await _gate.WaitAsync(ct);
         try
         {
             if (target < clock.GetCurrentInstant()) throw new ArgumentOutOfRangeException(nameof(target), "The simulation clock only moves forward.");
-            var fired = await RunDueAsync(ct);
+            await SettleAsync(ct);
             while (await NextAsync(ct) is { } next && next <= target)
             {
-                if (next > clock.GetCurrentInstant()) clock.MoveTo(next);
-                var n = await RunDueAsync(ct);
-                fired += n;
-                if (n == 0 && next <= clock.GetCurrentInstant() && await store.NextTimerDueAsync(ct) is { } old && old <= clock.GetCurrentInstant())
-                    break; // a timer held back (e.g. deferred for calendar data): do not spin
+                clock.MoveTo(next);
+                await SettleAsync(ct);
             }
             clock.MoveTo(target);
-            fired += await RunDueAsync(ct);
-            return fired;
+            await SettleAsync(ct);
         }
         finally { _gate.Release(); }
     }
 
-    private async Task<int> RunDueAsync(CancellationToken ct)
+    private async Task SettleAsync(CancellationToken ct)
     {
-        var fired = await pump.RunDueAsync(ct);
-        await dispatcher.RunOnceAsync(ct);
         foreach (var e in engines) await e.SettleAsync(ct);
-        return fired;
     }
 
-    /// <summary>The earliest due time of any engine (this runtime's timers: due now or later; the others': after now).</summary>
+    /// <summary>The earliest due time after now of any engine.</summary>
     private async Task<Instant?> NextAsync(CancellationToken ct)
     {
         var now = clock.GetCurrentInstant();
-        var next = await store.NextTimerDueAsync(ct);
-        if (next is { } n && n <= now) next = null; // already handled (or held back) at this time
+        Instant? next = null;
         foreach (var e in engines)
             if (await e.NextDueAfterAsync(now, ct) is { } d && (next is null || d < next)) next = d;
         return next;

@@ -39,7 +39,7 @@ public sealed class HmacLinkIssuer : ILinkIssuer
     public string CreateToken(string reference, string recipientId, string action, Instant expiresAt)
     {
         // The token id is derived, not random: the same link issued twice for the same ask is the same link,
-        // which keeps Decide deterministic.
+        // which keeps a replayed message the same message.
         var payload = $"{reference}|{recipientId}|{action}|{expiresAt.ToUnixTimeSeconds()}";
         var p = B64(Encoding.UTF8.GetBytes(payload));
         return $"{p}.{B64(Sign(p))[..32]}";

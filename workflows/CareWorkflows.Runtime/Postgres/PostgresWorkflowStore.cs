@@ -42,14 +42,4 @@ public sealed class PostgresWorkflowStore(NpgsqlDataSource dataSource) : SqlWork
         c.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(7071001)", transaction: tx, cancellationToken: ct));
 
     protected override async Task<DbTransaction> BeginWriteAsync(DbConnection c, CancellationToken ct) => await c.BeginTransactionAsync(ct);
-
-    protected override string ClaimTimersSql =>
-        "UPDATE timers SET lease_owner = @owner, lease_until = @until WHERE id IN (" +
-        " SELECT id FROM timers WHERE due_at <= @now AND (lease_until IS NULL OR lease_until <= @now) ORDER BY due_at LIMIT @max FOR UPDATE SKIP LOCKED)" +
-        " RETURNING id, reference, name, due_at";
-
-    protected override string ClaimOutboxSql =>
-        "UPDATE outbox SET status = 1, lease_owner = @owner, lease_until = @until WHERE id IN (" +
-        " SELECT id FROM outbox WHERE (status = 0 AND next_attempt_at <= @now) OR (status = 1 AND lease_until <= @now) ORDER BY next_attempt_at LIMIT @max FOR UPDATE SKIP LOCKED)" +
-        $" RETURNING {OutboxColumns}";
 }

@@ -50,14 +50,4 @@ public sealed class SqliteWorkflowStore : SqlWorkflowStore
     }
 
     private sealed class Releaser(SemaphoreSlim s) : IDisposable { public void Dispose() => s.Release(); }
-
-    protected override string ClaimTimersSql =>
-        "UPDATE timers SET lease_owner = @owner, lease_until = @until WHERE id IN (" +
-        " SELECT id FROM timers WHERE due_at <= @now AND (lease_until IS NULL OR lease_until <= @now) ORDER BY due_at LIMIT @max)" +
-        " RETURNING id, reference, name, due_at";
-
-    protected override string ClaimOutboxSql =>
-        "UPDATE outbox SET status = 1, lease_owner = @owner, lease_until = @until WHERE id IN (" +
-        " SELECT id FROM outbox WHERE (status = 0 AND next_attempt_at <= @now) OR (status = 1 AND lease_until <= @now) ORDER BY next_attempt_at LIMIT @max)" +
-        $" RETURNING {OutboxColumns}";
 }

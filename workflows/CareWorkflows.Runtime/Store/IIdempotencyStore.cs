@@ -4,8 +4,7 @@ namespace CareWorkflows.Runtime.Store;
 
 /// <summary>
 /// Idempotency keys and the first result recorded under each, so a replayed command answers what the first one did.
-/// Implemented by the SQL stores (<c>commands</c> table, which WorkflowRuntime's commit also writes inside its
-/// transaction) and by Table storage (<see cref="Tables.TableIdempotencyStore"/>).
+/// Implemented by the SQL stores (<c>commands</c> table) and by Table storage (<see cref="Tables.TableIdempotencyStore"/>).
 /// </summary>
 public interface IIdempotencyStore
 {

@@ -19,6 +19,9 @@ public sealed class WorkDispatcher(ITaskHubStore store, IClock clock, TaskHubSig
     private sealed record Outstanding(WorkerStream Stream, OrchestrationWorkItem? Orchestration, IReadOnlyList<InboxMessage>? Deliver,
         IReadOnlyList<InboxMessage>? Discard, Instant StepAt, ActivityWorkItem? Activity, string LockToken)
     {
+        /// <summary>When the work item was sent to the worker (wall clock, for the step's span).</summary>
+        public DateTimeOffset SentAt { get; } = DateTimeOffset.UtcNow;
+
         public bool IsOrchestration => Orchestration is not null;
     }
 
@@ -216,6 +219,7 @@ public sealed class WorkDispatcher(ITaskHubStore store, IClock clock, TaskHubSig
             throw new RpcException(new Status(StatusCode.FailedPrecondition, $"The lock on '{w.InstanceId}' was taken over; this step was not applied."));
         }
         Remember(token);
+        TaskHubTelemetry.StepCommitted(w, item.Deliver!, item.StepAt, item.SentAt, commit.Instance.Status is var st && TaskHubStatus.IsTerminal(st) ? st.ToString() : null);
         signals.InstanceChanged(w.InstanceId);
         foreach (var m in commit.Messages) if (m.InstanceId != w.InstanceId) signals.InstanceChanged(m.InstanceId);
         foreach (var c in commit.Children) signals.InstanceChanged(c.Instance.InstanceId);
