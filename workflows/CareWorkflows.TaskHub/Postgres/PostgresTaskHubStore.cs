@@ -158,24 +158,109 @@ public sealed class PostgresTaskHubStore(NpgsqlDataSource dataSource, int? maxCo
 
     protected override Statement? NotifyStatement() => ShouldNotify() ? new Statement($"NOTIFY {WorkChannel}", []) : null;
 
+    /// <summary>Most activity results written by one statement.</summary>
+    private const int MaxResultsPerWrite = 256;
+
+    private sealed record PendingResult(long TaskRowId, byte[] Event, long Now)
+    {
+        public TaskCompletionSource<bool> Recorded { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<PendingResult> _results = new();
+    private readonly object _resultsLock = new();
+    private Task _resultsWrite = Task.CompletedTask; // the write of queued results in progress, if any
+
     /// <summary>
-    /// An activity's result in one statement and one round trip: the task leaves, and its result goes to the instance
-    /// if that is still active on the task's execution (a second result for the task finds nothing to delete).
+    /// An activity's result: the task leaves, and its result goes to the instance if that is still active on the task's
+    /// execution; otherwise nothing changes (false), as does a second result for the task (its row is gone).
+    /// Results that arrive while another write of results is in progress queue up and are written together by the next
+    /// one: one statement in one round trip (an implicit transaction, with the throttled NOTIFY), so a busy node pays one
+    /// transaction for many results. Each caller waits for its own result only, and writes the queue itself when no one
+    /// else is writing, so nothing queued is left behind.
     /// </summary>
     public override async Task<bool> CompleteActivityAsync(long taskRowId, P.HistoryEvent result, NodaTime.Instant now, CancellationToken ct = default)
     {
-        await using var w = await BeginWriteAsync(ct);
-        var statements = new List<Statement>
+        var pending = new PendingResult(taskRowId, result.ToByteArray(), now.ToUnixTimeTicks());
+        _results.Enqueue(pending);
+        while (!pending.Recorded.Task.IsCompleted)
         {
-            new("WITH done AS (DELETE FROM dt_tasks WHERE id = @id RETURNING instance_id, execution_id) " +
-                "INSERT INTO dt_inbox (instance_id, execution_id, visible_at, event) SELECT d.instance_id, d.execution_id, @now, @event FROM done d " +
-                $"JOIN dt_instances i ON i.instance_id = d.instance_id AND i.execution_id = d.execution_id WHERE i.status IN ({ActiveStatusList})",
-                [("id", taskRowId), ("now", now.ToUnixTimeTicks()), ("event", result.ToByteArray())], Expect: 1),
-        };
-        if (NotifyStatement() is { } notify) statements.Add(notify);
-        if (!await RunAsync(w, statements, ct)) return false;
-        await w.CommitAsync(ct);
-        return true;
+            Task running;
+            TaskCompletionSource? mine = null;
+            lock (_resultsLock)
+            {
+                running = _resultsWrite;
+                if (running.IsCompleted)
+                {
+                    mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _resultsWrite = mine.Task;
+                }
+            }
+            if (mine is null)
+            {
+                await Task.WhenAny(pending.Recorded.Task, running).WaitAsync(ct);
+                continue;
+            }
+            try { await WriteQueuedResultsAsync(); }
+            finally { mine.SetResult(); }
+        }
+        return await pending.Recorded.Task.WaitAsync(ct);
+    }
+
+    /// <summary>Writes the results queued now (up to <see cref="MaxResultsPerWrite"/>) and tells each caller its outcome.</summary>
+    private async Task WriteQueuedResultsAsync()
+    {
+        var batch = new List<PendingResult>();
+        try
+        {
+            var seen = new HashSet<long>();
+            while (batch.Count < MaxResultsPerWrite && _results.TryDequeue(out var next))
+            {
+                // A second result for a task in the same write would find its row gone (or its instance inactive): not recorded.
+                if (seen.Add(next.TaskRowId)) batch.Add(next);
+                else next.Recorded.TrySetResult(false);
+            }
+            if (batch.Count == 0) return;
+            var recorded = await WriteResultsAsync(batch);
+            foreach (var r in batch) r.Recorded.TrySetResult(recorded.Contains(r.TaskRowId));
+        }
+        catch (Exception e)
+        {
+            foreach (var r in batch) r.Recorded.TrySetException(e);
+        }
+    }
+
+    private async Task<HashSet<long>> WriteResultsAsync(IReadOnlyList<PendingResult> batch)
+    {
+        // Not cancelled by any one caller: the write serves them all (each caller stops waiting when its own token fires).
+        var ct = CancellationToken.None;
+        await _writers.WaitAsync(ct);
+        try
+        {
+            await using var c = await dataSource.OpenConnectionAsync(ct);
+            await using var b = new NpgsqlBatch(c);
+            var write = new NpgsqlBatchCommand(
+                "WITH input AS (SELECT * FROM unnest(@ids, @events, @nows) WITH ORDINALITY AS x(id, event, visible_at, n)), " +
+                "target AS (SELECT t.id FROM dt_tasks t JOIN dt_instances i ON i.instance_id = t.instance_id AND i.execution_id = t.execution_id " +
+                $"  WHERE t.id = ANY(@ids) AND i.status IN ({ActiveStatusList})), " +
+                "done AS (DELETE FROM dt_tasks t USING target g WHERE t.id = g.id RETURNING t.id, t.instance_id, t.execution_id), " +
+                "sent AS (INSERT INTO dt_inbox (instance_id, execution_id, visible_at, event) " +
+                "  SELECT d.instance_id, d.execution_id, x.visible_at, x.event FROM done d JOIN input x ON x.id = d.id ORDER BY x.n) " +
+                "SELECT id FROM done");
+            write.Parameters.Add(new NpgsqlParameter("ids", batch.Select(r => r.TaskRowId).ToArray()));
+            write.Parameters.Add(new NpgsqlParameter("events", batch.Select(r => r.Event).ToArray()));
+            write.Parameters.Add(new NpgsqlParameter("nows", batch.Select(r => r.Now).ToArray()));
+            b.BatchCommands.Add(write);
+            if (NotifyStatement() is { } notify) b.BatchCommands.Add(new NpgsqlBatchCommand(notify.Sql));
+            // No transaction object: the batch runs as one implicit transaction (all or nothing), committed with its one round trip.
+            var recorded = new HashSet<long>();
+            await using (var r = await b.ExecuteReaderAsync(ct))
+                while (await r.ReadAsync(ct)) recorded.Add(r.GetInt64(0));
+            return recorded;
+        }
+        finally
+        {
+            _writers.Release();
+        }
     }
 
     /// <summary>
