@@ -75,7 +75,8 @@ public static class DurableTaskHosting
         };
         var provider = config["Storage:Provider"] ?? "Sqlite";
         ITaskHubStore store = provider == "Postgres"
-            ? new PostgresTaskHubStore(config.GetConnectionString("Postgres") ?? throw new InvalidOperationException("Storage:Provider is Postgres but ConnectionStrings:Postgres is not set."))
+            ? new PostgresTaskHubStore(config.GetConnectionString("Postgres") ?? throw new InvalidOperationException("Storage:Provider is Postgres but ConnectionStrings:Postgres is not set."),
+                section.GetValue<int?>("PostgresMaxConcurrentWrites"))
             : new SqliteTaskHubStore(config["Storage:SqlitePath"] ?? Path.Combine("data", "careworkflows.db"));
         services.AddTaskHubServer(store, options);
         if (simulation)

@@ -10,12 +10,23 @@ namespace CareWorkflows.TaskHub.Postgres;
 /// PostgreSQL: multi-node. Any number of app processes share one database. Claims take rows with
 /// <c>FOR UPDATE SKIP LOCKED</c>, so nodes never wait on, or take, each other's work; a transaction that makes work
 /// visible sends <c>NOTIFY dt_work</c> (delivered on commit) so idle dispatchers on other nodes wake at once.
+/// At most <see cref="MaxConcurrentWrites"/> write transactions of this process are open at once (the rest wait their
+/// turn in the process, not in PostgreSQL): a few busy server processes do the same work with far less CPU than
+/// dozens taking turns on the same cores (issue 13: 100 concurrent writers on 2 cores cost PostgreSQL about twice the CPU
+/// per work item of 8).
 /// </summary>
-public sealed class PostgresTaskHubStore(NpgsqlDataSource dataSource) : SqlTaskHubStore
+public sealed class PostgresTaskHubStore(NpgsqlDataSource dataSource, int? maxConcurrentWrites = null) : SqlTaskHubStore
 {
     public const string WorkChannel = "dt_work";
 
-    public PostgresTaskHubStore(string connectionString) : this(NpgsqlDataSource.Create(Tune(connectionString))) { }
+    /// <summary>Write transactions open at once by default: 4 per core of this machine, at least 8.</summary>
+    public static int DefaultMaxConcurrentWrites => Math.Max(8, 4 * Environment.ProcessorCount);
+
+    public PostgresTaskHubStore(string connectionString, int? maxConcurrentWrites = null)
+        : this(NpgsqlDataSource.Create(Tune(connectionString)), maxConcurrentWrites) { }
+
+    /// <summary>How many write transactions this store keeps open at once.</summary>
+    public int MaxConcurrentWrites { get; } = maxConcurrentWrites is > 0 ? maxConcurrentWrites.Value : DefaultMaxConcurrentWrites;
 
     /// <summary>
     /// Unless the connection string says otherwise: statements are prepared automatically (the same few run over and
@@ -37,16 +48,27 @@ public sealed class PostgresTaskHubStore(NpgsqlDataSource dataSource) : SqlTaskH
 
     protected override async Task<DbConnection> OpenAsync(CancellationToken ct) => await dataSource.OpenConnectionAsync(ct);
 
+    private readonly SemaphoreSlim _writers = new(maxConcurrentWrites is > 0 ? maxConcurrentWrites.Value : DefaultMaxConcurrentWrites);
+
+    /// <summary>A write transaction once one of the <see cref="MaxConcurrentWrites"/> places is free; the scope gives the place back.</summary>
     protected override async Task<WriteScope> BeginWriteAsync(CancellationToken ct)
     {
-        var c = await dataSource.OpenConnectionAsync(ct);
-        try { return Scope(c, await c.BeginTransactionAsync(ct), null); }
+        await _writers.WaitAsync(ct);
+        DbConnection? c = null;
+        try
+        {
+            c = await dataSource.OpenConnectionAsync(ct);
+            return Scope(c, await c.BeginTransactionAsync(ct), new Release(_writers));
+        }
         catch
         {
-            await c.DisposeAsync();
+            if (c is not null) await c.DisposeAsync();
+            _writers.Release();
             throw;
         }
     }
+
+    private sealed class Release(SemaphoreSlim s) : IDisposable { public void Dispose() => s.Release(); }
 
     protected override bool IsUniqueViolation(DbException e) => e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 
@@ -136,64 +158,150 @@ public sealed class PostgresTaskHubStore(NpgsqlDataSource dataSource) : SqlTaskH
 
     protected override Statement? NotifyStatement() => ShouldNotify() ? new Statement($"NOTIFY {WorkChannel}", []) : null;
 
+    /// <summary>Most activity results written by one statement.</summary>
+    private const int MaxResultsPerWrite = 256;
+
+    private sealed record PendingResult(long TaskRowId, byte[] Event, long Now)
+    {
+        public TaskCompletionSource<bool> Recorded { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<PendingResult> _results = new();
+    private readonly object _resultsLock = new();
+    private Task _resultsWrite = Task.CompletedTask; // the write of queued results in progress, if any
+
     /// <summary>
-    /// An activity's result in one statement and one round trip: the task leaves, and its result goes to the instance
-    /// if that is still active on the task's execution (a second result for the task finds nothing to delete).
+    /// An activity's result: the task leaves, and its result goes to the instance if that is still active on the task's
+    /// execution; otherwise nothing changes (false), as does a second result for the task (its row is gone).
+    /// Results that arrive while another write of results is in progress queue up and are written together by the next
+    /// one: one statement in one round trip (an implicit transaction, with the throttled NOTIFY), so a busy node pays one
+    /// transaction for many results. Each caller waits for its own result only, and writes the queue itself when no one
+    /// else is writing, so nothing queued is left behind.
     /// </summary>
     public override async Task<bool> CompleteActivityAsync(long taskRowId, P.HistoryEvent result, NodaTime.Instant now, CancellationToken ct = default)
     {
-        await using var w = await BeginWriteAsync(ct);
-        var statements = new List<Statement>
+        var pending = new PendingResult(taskRowId, result.ToByteArray(), now.ToUnixTimeTicks());
+        _results.Enqueue(pending);
+        while (!pending.Recorded.Task.IsCompleted)
         {
-            new("WITH done AS (DELETE FROM dt_tasks WHERE id = @id RETURNING instance_id, execution_id) " +
-                "INSERT INTO dt_inbox (instance_id, execution_id, visible_at, event) SELECT d.instance_id, d.execution_id, @now, @event FROM done d " +
-                $"JOIN dt_instances i ON i.instance_id = d.instance_id AND i.execution_id = d.execution_id WHERE i.status IN ({ActiveStatusList})",
-                [("id", taskRowId), ("now", now.ToUnixTimeTicks()), ("event", result.ToByteArray())], Expect: 1),
-        };
-        if (NotifyStatement() is { } notify) statements.Add(notify);
-        if (!await RunAsync(w, statements, ct)) return false;
-        await w.CommitAsync(ct);
-        return true;
+            Task running;
+            TaskCompletionSource? mine = null;
+            lock (_resultsLock)
+            {
+                running = _resultsWrite;
+                if (running.IsCompleted)
+                {
+                    mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _resultsWrite = mine.Task;
+                }
+            }
+            if (mine is null)
+            {
+                await Task.WhenAny(pending.Recorded.Task, running).WaitAsync(ct);
+                continue;
+            }
+            try { await WriteQueuedResultsAsync(); }
+            finally { mine.SetResult(); }
+        }
+        return await pending.Recorded.Task.WaitAsync(ct);
+    }
+
+    /// <summary>Writes the results queued now (up to <see cref="MaxResultsPerWrite"/>) and tells each caller its outcome.</summary>
+    private async Task WriteQueuedResultsAsync()
+    {
+        var batch = new List<PendingResult>();
+        try
+        {
+            var seen = new HashSet<long>();
+            while (batch.Count < MaxResultsPerWrite && _results.TryDequeue(out var next))
+            {
+                // A second result for a task in the same write would find its row gone (or its instance inactive): not recorded.
+                if (seen.Add(next.TaskRowId)) batch.Add(next);
+                else next.Recorded.TrySetResult(false);
+            }
+            if (batch.Count == 0) return;
+            var recorded = await WriteResultsAsync(batch);
+            foreach (var r in batch) r.Recorded.TrySetResult(recorded.Contains(r.TaskRowId));
+        }
+        catch (Exception e)
+        {
+            foreach (var r in batch) r.Recorded.TrySetException(e);
+        }
+    }
+
+    private async Task<HashSet<long>> WriteResultsAsync(IReadOnlyList<PendingResult> batch)
+    {
+        // Not cancelled by any one caller: the write serves them all (each caller stops waiting when its own token fires).
+        var ct = CancellationToken.None;
+        await _writers.WaitAsync(ct);
+        try
+        {
+            await using var c = await dataSource.OpenConnectionAsync(ct);
+            await using var b = new NpgsqlBatch(c);
+            var write = new NpgsqlBatchCommand(
+                "WITH input AS (SELECT * FROM unnest(@ids, @events, @nows) WITH ORDINALITY AS x(id, event, visible_at, n)), " +
+                "target AS (SELECT t.id FROM dt_tasks t JOIN dt_instances i ON i.instance_id = t.instance_id AND i.execution_id = t.execution_id " +
+                $"  WHERE t.id = ANY(@ids) AND i.status IN ({ActiveStatusList})), " +
+                "done AS (DELETE FROM dt_tasks t USING target g WHERE t.id = g.id RETURNING t.id, t.instance_id, t.execution_id), " +
+                "sent AS (INSERT INTO dt_inbox (instance_id, execution_id, visible_at, event) " +
+                "  SELECT d.instance_id, d.execution_id, x.visible_at, x.event FROM done d JOIN input x ON x.id = d.id ORDER BY x.n) " +
+                "SELECT id FROM done");
+            write.Parameters.Add(new NpgsqlParameter("ids", batch.Select(r => r.TaskRowId).ToArray()));
+            write.Parameters.Add(new NpgsqlParameter("events", batch.Select(r => r.Event).ToArray()));
+            write.Parameters.Add(new NpgsqlParameter("nows", batch.Select(r => r.Now).ToArray()));
+            b.BatchCommands.Add(write);
+            if (NotifyStatement() is { } notify) b.BatchCommands.Add(new NpgsqlBatchCommand(notify.Sql));
+            // No transaction object: the batch runs as one implicit transaction (all or nothing), committed with its one round trip.
+            var recorded = new HashSet<long>();
+            await using (var r = await b.ExecuteReaderAsync(ct))
+                while (await r.ReadAsync(ct)) recorded.Add(r.GetInt64(0));
+            return recorded;
+        }
+        finally
+        {
+            _writers.Release();
+        }
     }
 
     /// <summary>
-    /// A claim in one round trip: lock the instances, then read the locked ones' history and visible messages by the
-    /// claim's token (the same transaction sees its own lock).
+    /// A claim in one transaction and two round trips: lock the instances (the UPDATE returns them), then read their
+    /// history and visible messages by those ids in one batch. The reads are statements of their own, so they see every
+    /// step committed before the claim took its locks (one statement's snapshot could predate a step committed while the
+    /// claim waited for its rows); by id, so no index on lock_owner is needed and a step's updates of its row stay HOT.
     /// </summary>
     public override async Task<IReadOnlyList<OrchestrationWorkItem>> ClaimOrchestrationsAsync(NodaTime.Instant now, string lockToken, NodaTime.Instant lockUntil, int max, CancellationToken ct = default)
     {
         await using var w = await BeginWriteAsync(ct);
-        await using var batch = new NpgsqlBatch((NpgsqlConnection)w.Connection, (NpgsqlTransaction)w.Transaction);
-        var claim = new NpgsqlBatchCommand(ClaimOrchestrationsSql);
-        claim.Parameters.Add(new NpgsqlParameter("now", now.ToUnixTimeTicks()));
-        claim.Parameters.Add(new NpgsqlParameter("token", lockToken));
-        claim.Parameters.Add(new NpgsqlParameter("until", lockUntil.ToUnixTimeTicks()));
-        claim.Parameters.Add(new NpgsqlParameter("scan", ClaimScan));
-        claim.Parameters.Add(new NpgsqlParameter("max", max));
-        batch.BatchCommands.Add(claim);
-        var history = new NpgsqlBatchCommand("SELECT h.instance_id, h.event FROM dt_history h JOIN dt_instances i ON i.instance_id = h.instance_id " +
-                                             "WHERE i.lock_owner = @token ORDER BY h.instance_id, h.seq");
-        history.Parameters.Add(new NpgsqlParameter("token", lockToken));
-        batch.BatchCommands.Add(history);
-        var inbox = new NpgsqlBatchCommand("SELECT m.id, m.instance_id, m.execution_id, m.event FROM dt_inbox m JOIN dt_instances i ON i.instance_id = m.instance_id " +
-                                           "WHERE i.lock_owner = @token AND m.visible_at <= @now ORDER BY m.id");
-        inbox.Parameters.Add(new NpgsqlParameter("token", lockToken));
-        inbox.Parameters.Add(new NpgsqlParameter("now", now.ToUnixTimeTicks()));
-        batch.BatchCommands.Add(inbox);
-
+        var connection = (NpgsqlConnection)w.Connection;
+        var transaction = (NpgsqlTransaction)w.Transaction;
         var claimed = new List<(string Id, string Exec, string Name, P.OrchestrationStatus Status, int Count, NodaTime.Instant? LastStep)>();
-        var events = new Dictionary<string, List<P.HistoryEvent>>();
-        var messages = new Dictionary<string, List<InboxMessage>>();
-        await using (var r = await batch.ExecuteReaderAsync(ct))
+        await using (var claim = new NpgsqlCommand(ClaimOrchestrationsSql, connection, transaction))
         {
+            claim.Parameters.Add(new NpgsqlParameter("now", now.ToUnixTimeTicks()));
+            claim.Parameters.Add(new NpgsqlParameter("token", lockToken));
+            claim.Parameters.Add(new NpgsqlParameter("until", lockUntil.ToUnixTimeTicks()));
+            claim.Parameters.Add(new NpgsqlParameter("scan", ClaimScan));
+            claim.Parameters.Add(new NpgsqlParameter("max", max));
+            await using var r = await claim.ExecuteReaderAsync(ct);
             while (await r.ReadAsync(ct))
-            {
                 claimed.Add((r.GetString(0), r.GetString(1), r.GetString(2), (P.OrchestrationStatus)r.GetInt32(3), r.GetInt32(4),
                     r.IsDBNull(5) ? null : NodaTime.Instant.FromUnixTimeTicks(r.GetInt64(5))));
-                events[r.GetString(0)] = [];
-                messages[r.GetString(0)] = [];
-            }
-            await r.NextResultAsync(ct);
+        }
+        if (claimed.Count == 0) return [];
+
+        var ids = claimed.Select(x => x.Id).ToArray();
+        var events = claimed.ToDictionary(x => x.Id, _ => new List<P.HistoryEvent>(), StringComparer.Ordinal);
+        var messages = claimed.ToDictionary(x => x.Id, _ => new List<InboxMessage>(), StringComparer.Ordinal);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        var history = new NpgsqlBatchCommand("SELECT instance_id, event FROM dt_history WHERE instance_id = ANY(@ids) ORDER BY instance_id, seq");
+        history.Parameters.Add(new NpgsqlParameter("ids", ids));
+        batch.BatchCommands.Add(history);
+        var inbox = new NpgsqlBatchCommand("SELECT id, instance_id, execution_id, event FROM dt_inbox WHERE instance_id = ANY(@ids) AND visible_at <= @now ORDER BY id");
+        inbox.Parameters.Add(new NpgsqlParameter("ids", ids));
+        inbox.Parameters.Add(new NpgsqlParameter("now", now.ToUnixTimeTicks()));
+        batch.BatchCommands.Add(inbox);
+        await using (var r = await batch.ExecuteReaderAsync(ct))
+        {
             while (await r.ReadAsync(ct)) events[r.GetString(0)].Add(P.HistoryEvent.Parser.ParseFrom((byte[])r.GetValue(1)));
             await r.NextResultAsync(ct);
             while (await r.ReadAsync(ct))
@@ -203,7 +311,6 @@ public sealed class PostgresTaskHubStore(NpgsqlDataSource dataSource) : SqlTaskH
                     list.Add(new InboxMessage(r.GetInt64(0), r.IsDBNull(2) ? null : r.GetString(2), P.HistoryEvent.Parser.ParseFrom((byte[])r.GetValue(3))));
             }
         }
-        if (claimed.Count == 0) return [];
         await w.CommitAsync(ct);
         return claimed.Select(x => new OrchestrationWorkItem(x.Id, x.Exec, x.Name, x.Status, x.Count, x.LastStep, lockToken, events[x.Id], messages[x.Id])).ToList();
     }
