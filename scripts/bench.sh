@@ -4,7 +4,7 @@
 # Starts two PostgreSQL servers (throwaway: fsync/synchronous_commit/full_page_writes off; durable: on) and Azurite,
 # builds bench/CareWorkflows.Bench in Release, runs every section (each measurement in a child process of its own),
 # writes bench/results/<date>-<mode>.{json,md} and regenerates README.md's Performance table from the latest results.
-# Usage: scripts/bench.sh [--quick] [--only chain,fanout,timers,start] [--no-azure]
+# Usage: scripts/bench.sh [--quick] [--only chain,fanout,timers,timer-load,timers-1m,start] [--systems ours-pg,hangfire-8,hangfire-16,quartz,raw-pg,...] [--no-azure]
 #        scripts/bench.sh --readme          only regenerate README.md's Performance table from bench/results
 #   --quick   smoke check (1 repeat, small sets; ≤ 5 minutes on an idle 2-core machine); full: 5 repeats, about an hour as sized now (one repeat ≈ 12 min; to be resized to ≤ 25 minutes).
 # Run the full mode on an otherwise idle machine: the load average at start is recorded with the results.

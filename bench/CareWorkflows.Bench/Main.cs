@@ -8,7 +8,8 @@ namespace CareWorkflows.Bench;
 
 /// <summary>
 /// Benchmark harness (issue 16). Run it through scripts/bench.sh, which starts PostgreSQL (throwaway and durable) and Azurite.
-/// Usage: CareWorkflows.Bench [--quick] --pg CS --pg-durable CS --azurite CS [--out bench/results] [--only chain,fanout,timers,start]
+/// Usage: CareWorkflows.Bench [--quick] --pg CS --pg-durable CS --azurite CS [--out bench/results] [--only chain,fanout,timers,timer-load,timers-1m,start]
+///        [--systems ours-pg,quartz,...]   (a smoke check of some systems only; such a result never feeds the README)
 ///        CareWorkflows.Bench --readme [--out bench/results]   (regenerates README.md's Performance table from the latest results)
 /// Every measurement runs in a child process of its own (one system, one section, one repeat): a clean heap, its own peak
 /// RSS, and DOTNET_PROCESSOR_COUNT=64 for the in-process test host (read at process start). The order of systems alternates
@@ -37,13 +38,14 @@ public static class BenchMain
         var pg = Arg("--pg") ?? throw new ArgumentException("--pg <connection string> is required");
         var pgDurable = Arg("--pg-durable");
         var azurite = Arg("--azurite");
-        var only = Arg("--only")?.Split(',').ToHashSet() ?? ["chain", "fanout", "timers", "start"];
+        var only = Arg("--only")?.Split(',').ToHashSet() ?? ["chain", "fanout", "timers", "timer-load", "timers-1m", "start"];
+        var systems = Arg("--systems")?.Split(',').ToHashSet(); // a smoke check of some systems only
         Directory.CreateDirectory(outDir);
         var plan = new Plan(quick);
         var machine = new JsonObject
         {
             ["mode"] = quick ? "quick" : "full",
-            ["command"] = "scripts/bench.sh " + string.Join(' ', args.Where(a => a is "--quick" or "--only" || (Array.IndexOf(args, a) > 0 && args[Array.IndexOf(args, a) - 1] == "--only"))),
+            ["command"] = "scripts/bench.sh " + string.Join(' ', args.Where(a => a is "--quick" or "--only" or "--systems" || (Array.IndexOf(args, a) > 0 && args[Array.IndexOf(args, a) - 1] is "--only" or "--systems"))),
             ["cpu"] = Machine.Cpu(),
             ["memory"] = Machine.MemTotal(),
             ["dotnet"] = Environment.Version.ToString(),
@@ -76,9 +78,19 @@ public static class BenchMain
                 foreach (var system in mode == "durable" ? new[] { "ours-pg", "raw-pg" } : new[] { "ours-pg", "hangfire-8", "hangfire-16", "raw-pg" })
                     jobs.Add(("timers", system, mode, server, plan.Timers()));
             }
+        // Timers seeded in bulk (throwaway server): each load, then 10k and 1M pending, on every system.
+        foreach (var section in new[] { "timer-load", "timers-1m" }.Where(only.Contains))
+            foreach (var load in section == "timer-load" ? plan.TimerLoads() : plan.TimersMillion())
+                foreach (var system in TimerSystems)
+                    jobs.Add((section, system, "throwaway", pg, load));
         if (only.Contains("start"))
+        {
             jobs.Add(("start", "app-qc", "throwaway", pg, new JsonObject { ["count"] = plan.StartRequests }));
+            jobs.Add(("start", "app-d2a", "throwaway", pg, new JsonObject { ["count"] = plan.StartRequests }));
+        }
+        foreach (var (_, server) in pgModes) Pg.DropTemplates(server);
 
+        if (systems is not null) jobs.RemoveAll(j => !systems.Contains(j.System));
         for (var r = 0; r < plan.Repeats; r++)
         {
             var order = r % 2 == 0 ? jobs : Enumerable.Reverse(jobs).ToList();
@@ -97,11 +109,12 @@ public static class BenchMain
                 runs.Add(result);
             }
         }
+        foreach (var (_, server) in pgModes) Pg.DropTemplates(server);
         machine["duration"] = $"{total.Elapsed.TotalMinutes:F1} min";
         machine["loadAverageAtEnd"] = Machine.LoadAverage();
         var date = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         // A partial run (--only) is named after its sections, so it never replaces a whole run (nor feeds the README).
-        var name = $"{date}-{machine["mode"]}" + (Arg("--only") is { } o ? "-only-" + o.Replace(',', '-') : "");
+        var name = $"{date}-{machine["mode"]}" + (Arg("--only") is { } o ? "-only-" + o.Replace(',', '-') : "") + (Arg("--systems") is { } sy ? "-systems-" + sy.Replace(',', '-') : "");
         var doc = new JsonObject { ["machine"] = machine, ["runs"] = runs };
         File.WriteAllText(Path.Combine(outDir, name + ".json"), doc.ToJsonString(Json));
         var md = Report.Markdown(doc);
@@ -111,10 +124,15 @@ public static class BenchMain
         return 0;
     }
 
+    public static readonly string[] TimerSystems = ["ours-pg", "hangfire-8", "hangfire-16", "quartz", "raw-pg"];
+
     private static string Summary(JsonObject r) =>
         r["error"] is { } e ? $"FAILED {e}" :
         r["workItemsPerSecond"] is { } w ? $"{w} work items/s ({r["workItems"]} in {r["seconds"]} s; per work item: app CPU {r["processCpuMsPerWorkItem"]} ms, PostgreSQL CPU {r["pgCpuMsPerWorkItem"]} ms, {r["pgCommitsPerWorkItem"]} commits; CPU-bound ceiling {r["cpuBoundCeilingPerSecond"]}/s) {r["note"]}" :
-        r["p99Ms"] is { } p ? $"{r["fired"]}/{r["due"]} fired, p50 {r["p50Ms"]} ms, p99 {p} ms {r["note"]}" :
+        r["p99Ms"] is { } p ? $"{r["fired"]}/{r["due"]} fired, p50 {r["p50Ms"]} ms, p99 {p} ms, {r["firedPerSecond"]}/s" +
+                              (r["drainSeconds"] is { } d ? $", drained in {d} s" : "") + (r["misfires"] is { } mf ? $", {mf} misfires" : "") +
+                              (r["cloneSeconds"] is { } cl ? $" (template {r["templateSeedSeconds"] ?? (object)"reused"} s, copy {cl} s, due rows {r["dueSeedSeconds"]} s)" : "") +
+                              $", peak RSS {r["peakRssMiB"]} MiB {r["note"]}" :
         r["firstMessageP50Ms"] is { } f ? $"201 p50 {r["acceptedP50Ms"]} ms; first message p50 {f} ms, p99 {r["firstMessageP99Ms"]} ms {r["note"]}" : r.ToJsonString();
 
     private static async Task<JsonObject> RunChildAsync(JsonObject spec, bool manyProcessors, TimeSpan timeout)
@@ -170,8 +188,16 @@ public static class BenchMain
                     foreach (var (k, v) in p) result[k + "Planned"] = v!.ToString();
                     break;
                 }
+                case "timer-load":
+                case "timers-1m":
+                {
+                    var plan = new TimersBulk.Plan((int)p["pending"]!, (int)p["due"]!, TimeSpan.FromSeconds((double)p["windowSeconds"]!), TimeSpan.FromSeconds((double)p["capSeconds"]!));
+                    result = await TimersBulk.RunAsync(x, system, plan);
+                    foreach (var (k, v) in p) result[k + "Planned"] = v!.ToString();
+                    break;
+                }
                 case "start":
-                    result = await StartLatency.RunAsync(x, (int)p["count"]!);
+                    result = system == "app-d2a" ? await StartLatency.D2aAsync(x, (int)p["count"]!) : await StartLatency.RunAsync(x, (int)p["count"]!);
                     break;
                 default:
                     throw new ArgumentOutOfRangeException(nameof(spec), (string?)spec["section"], "unknown section");
@@ -211,5 +237,23 @@ public sealed class Plan(bool quick)
         ["capSeconds"] = quick ? 20.0 : 12.0,
     };
 
-    public TimeSpan ChildTimeout(string section) => TimeSpan.FromSeconds(section == "start" ? 240 : 180);
+    /// <summary>
+    /// timer-load: 10,000 pending and due timers at 500, 1,667 and 5,000 per second over a window, then a burst (all due at once).
+    /// </summary>
+    public IEnumerable<JsonObject> TimerLoads()
+    {
+        var window = quick ? 3.0 : 6.0;
+        foreach (var rate in new[] { 500, 1_667, 5_000 })
+            yield return new JsonObject { ["load"] = $"{rate:N0}/s", ["pending"] = 10_000, ["due"] = (int)(rate * window), ["windowSeconds"] = window, ["capSeconds"] = quick ? 10.0 : 30.0 };
+        yield return new JsonObject { ["load"] = "burst", ["pending"] = 10_000, ["due"] = quick ? 5_000 : 100_000, ["windowSeconds"] = 0.0, ["capSeconds"] = quick ? 15.0 : 120.0 };
+    }
+
+    /// <summary>timers-1m: 100,000 coming due at 5,000 per second among 1,000,000 pending, and among 10,000 (memory baseline).</summary>
+    public IEnumerable<JsonObject> TimersMillion()
+    {
+        foreach (var pending in quick ? new[] { 10_000, 100_000 } : new[] { 10_000, 1_000_000 })
+            yield return new JsonObject { ["load"] = $"{pending:N0} pending", ["pending"] = pending, ["due"] = quick ? 5_000 : 100_000, ["windowSeconds"] = quick ? 3.0 : 20.0, ["capSeconds"] = quick ? 10.0 : 60.0 };
+    }
+
+    public TimeSpan ChildTimeout(string section) => TimeSpan.FromSeconds(section switch { "start" => 240, "timers-1m" => 1800, "timer-load" => 600, _ => 180 });
 }
