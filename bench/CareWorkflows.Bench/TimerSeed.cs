@@ -105,19 +105,7 @@ public static class TimerSeed
         await using (var e = await Engine.StartAsync("ours-pg", x, Workloads.Register, cs))
         {
             var id = await e.Client.ScheduleNewOrchestrationInstanceAsync("Timer", dueMs);
-            await using var c = new NpgsqlConnection(cs);
-            await c.OpenAsync();
-            var until = DateTime.UtcNow.AddSeconds(60);
-            while (true)
-            {
-                // Its first episode has run: the timer's message is in the inbox and the instance is unlocked.
-                await using var cmd = new NpgsqlCommand("SELECT (SELECT COUNT(*) FROM dt_inbox WHERE instance_id = @id AND execution_id IS NOT NULL) + " +
-                                                        "(SELECT COUNT(*) FROM dt_instances WHERE instance_id = @id AND lock_owner IS NULL)", c);
-                cmd.Parameters.AddWithValue("id", id);
-                if ((long)(await cmd.ExecuteScalarAsync())! == 2) break;
-                if (DateTime.UtcNow > until) throw new TimeoutException("the sample timer was not created within 60 s");
-                await Task.Delay(100);
-            }
+            await WaitTimerCreatedAsync(cs, id);
             await KeepSampleAsync(cs, id, dueMs);
         }
     }
@@ -152,16 +140,126 @@ public static class TimerSeed
 
     public static string OursInstanceId(int index) => $"bench-timer-{index:D9}";
 
+    /// <summary>One clone's rows: its dt_instances row, dt_history rows and dt_inbox row (values in the sample's columns).</summary>
+    public sealed record OursRows(object?[] Instance, List<object?[]> History, object?[] Inbox);
+
     /// <summary>
-    /// Writes one Timer instance per (index, due) — instance, history and inbox rows on three connections at once — each
-    /// what our server writes for a Timer orchestration whose input is its due time and whose timer fires then.
+    /// What our server writes for a Timer orchestration with this instance id, execution id and due time, made from the
+    /// sample: ExecutionStarted's instance, execution and input, TimerCreated's and TimerFired's fire time and the inbox
+    /// row's visible_at replaced (re-serialised protobuf); every other byte is the sample's.
     /// </summary>
+    public static OursRows OursClone(OursSample s, string id, string exec, long dueMs)
+    {
+        // Microsoft's worker splits a timer longer than its MaximumTimerInterval (3 days) into legs: the stored timer
+        // fires at the episode's time + that interval, the orchestration's own due time stays in its input. The sample
+        // (10 years ahead) shows both: its episode's time and its first leg's fire time.
+        var events = s.History.Values.Select(v => P.HistoryEvent.Parser.ParseFrom((byte[])v[s.History.Col("event")]!)).ToList();
+        var sampleLeg = events.Single(e => e.EventTypeCase == P.HistoryEvent.EventTypeOneofCase.TimerCreated).TimerCreated.FireAt.ToDateTimeOffset();
+        var firstLegMs = sampleLeg.ToUnixTimeMilliseconds() < s.SampleDueMs ? Math.Min(dueMs, sampleLeg.ToUnixTimeMilliseconds()) : dueMs;
+        var fireAt = firstLegMs == dueMs ? Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(dueMs)) : Timestamp.FromDateTimeOffset(sampleLeg);
+        var input = S(dueMs);
+        var row = (object?[])s.Instance.Values[0].Clone();
+        row[s.Instance.Col("instance_id")] = id; row[s.Instance.Col("execution_id")] = exec; row[s.Instance.Col("input")] = input;
+        var history = new List<object?[]>();
+        foreach (var v in s.History.Values)
+        {
+            var e = P.HistoryEvent.Parser.ParseFrom((byte[])v[s.History.Col("event")]!);
+            switch (e.EventTypeCase)
+            {
+                case P.HistoryEvent.EventTypeOneofCase.ExecutionStarted:
+                    e.ExecutionStarted.OrchestrationInstance.InstanceId = id;
+                    e.ExecutionStarted.OrchestrationInstance.ExecutionId = exec;
+                    e.ExecutionStarted.Input = input;
+                    break;
+                case P.HistoryEvent.EventTypeOneofCase.TimerCreated:
+                    e.TimerCreated.FireAt = fireAt;
+                    break;
+            }
+            var h = (object?[])v.Clone();
+            h[s.History.Col("instance_id")] = id; h[s.History.Col("execution_id")] = exec; h[s.History.Col("event")] = e.ToByteArray();
+            history.Add(h);
+        }
+        var f = P.HistoryEvent.Parser.ParseFrom((byte[])s.Inbox.Values[0][s.Inbox.Col("event")]!);
+        if (f.EventTypeCase != P.HistoryEvent.EventTypeOneofCase.TimerFired) throw new InvalidOperationException($"sample inbox event is {f.EventTypeCase}");
+        f.TimerFired.FireAt = fireAt;
+        var m = (object?[])s.Inbox.Values[0].Clone();
+        m[s.Inbox.Col("instance_id")] = id; m[s.Inbox.Col("execution_id")] = exec;
+        m[s.Inbox.Col("visible_at")] = fireAt.ToDateTimeOffset().UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
+        m[s.Inbox.Col("event")] = f.ToByteArray();
+        return new OursRows(row, history, m);
+    }
+
+    /// <summary>
+    /// Checks the cloning against the server itself: a second real Timer orchestration (due in an hour) is scheduled
+    /// through the client, and the clone of the sample for its id, execution id and due time must equal its rows in every
+    /// column and every protobuf field but the times the server stamps (created/updated/step times, event timestamps).
+    /// </summary>
+    public static async Task OursVerifyCloneAsync(ChildContext x, string cs)
+    {
+        var sample = await OursReadSampleAsync(cs);
+        var dueMs = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeMilliseconds(); // one leg: fires at its due time
+        string id;
+        await using (var e = await Engine.StartAsync("ours-pg", x, Workloads.Register, cs))
+        {
+            id = await e.Client.ScheduleNewOrchestrationInstanceAsync("Timer", dueMs);
+            await WaitTimerCreatedAsync(cs, id);
+        }
+        await using var c = new NpgsqlConnection(cs);
+        await c.OpenAsync();
+        var real = new OursSample(
+            await ReadAsync(c, "dt_instances", "instance_id = @id", ("id", id)),
+            await ReadAsync(c, "dt_history", "instance_id = @id ORDER BY seq", ("id", id)),
+            await ReadAsync(c, "dt_inbox", "instance_id = @id ORDER BY id", ("id", id)),
+            dueMs);
+        var exec = (string)real.Instance.Values[0][real.Instance.Col("execution_id")]!;
+        var clone = OursClone(sample, id, exec, dueMs);
+        static string Norm(string table, string column, object? v)
+        {
+            if (column is "created_at" or "updated_at" or "last_step_at" or "id") return "(stamped)";
+            if (column == "event" && v is byte[] b)
+            {
+                var e = P.HistoryEvent.Parser.ParseFrom(b);
+                e.Timestamp = null;
+                if (e.ExecutionStarted is { } st) st.ParentTraceContext = null; // a trace of the scheduling call
+                return e.ToString();
+            }
+            return v is byte[] bytes ? Convert.ToHexString(bytes) : v?.ToString() ?? "null";
+        }
+        void Same(Rows shape, object?[] mine, object?[] theirs, string what)
+        {
+            for (var i = 0; i < shape.Columns.Length; i++)
+                if (Norm(shape.Table, shape.Columns[i], mine[i]) is var a && Norm(shape.Table, shape.Columns[i], theirs[i]) is var b && a != b)
+                    throw new InvalidOperationException($"bulk clone differs from the server's own rows in {what}.{shape.Columns[i]}: {a} vs {b}");
+        }
+        Same(real.Instance, clone.Instance, real.Instance.Values[0], "dt_instances");
+        if (clone.History.Count != real.History.Values.Count) throw new InvalidOperationException($"bulk clone has {clone.History.Count} history rows, the server wrote {real.History.Values.Count}");
+        for (var n = 0; n < clone.History.Count; n++) Same(real.History, clone.History[n], real.History.Values[n], $"dt_history[{n}]");
+        Same(real.Inbox, clone.Inbox, real.Inbox.Values[0], "dt_inbox");
+        await using var del = new NpgsqlCommand("DELETE FROM dt_inbox WHERE instance_id = @id; DELETE FROM dt_history WHERE instance_id = @id; DELETE FROM dt_instances WHERE instance_id = @id", c);
+        del.Parameters.AddWithValue("id", id);
+        await del.ExecuteNonQueryAsync();
+    }
+
+    private static async Task WaitTimerCreatedAsync(string cs, string id)
+    {
+        await using var c = new NpgsqlConnection(cs);
+        await c.OpenAsync();
+        var until = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            // Its first episode has run: the timer's message is in the inbox and the instance is unlocked.
+            await using var cmd = new NpgsqlCommand("SELECT (SELECT COUNT(*) FROM dt_inbox WHERE instance_id = @id AND execution_id IS NOT NULL) + " +
+                                                    "(SELECT COUNT(*) FROM dt_instances WHERE instance_id = @id AND lock_owner IS NULL)", c);
+            cmd.Parameters.AddWithValue("id", id);
+            if ((long)(await cmd.ExecuteScalarAsync())! == 2) return;
+            if (DateTime.UtcNow > until) throw new TimeoutException("the sample timer was not created within 60 s");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Writes one Timer instance per (index, due) — instance, history and inbox rows on three connections at once.</summary>
     public static async Task<long> OursCopyAsync(string cs, OursSample s, IEnumerable<(int Index, long DueMs)> timers)
     {
-        var history = s.History.Values.Select(v => P.HistoryEvent.Parser.ParseFrom((byte[])v[s.History.Col("event")]!)).ToList();
-        var fired = P.HistoryEvent.Parser.ParseFrom((byte[])s.Inbox.Values[0][s.Inbox.Col("event")]!);
-        if (fired.EventTypeCase != P.HistoryEvent.EventTypeOneofCase.TimerFired) throw new InvalidOperationException($"sample inbox event is {fired.EventTypeCase}");
-        if (!history.Any(h => h.EventTypeCase == P.HistoryEvent.EventTypeOneofCase.TimerCreated)) throw new InvalidOperationException("sample history has no TimerCreated");
         await using var c1 = new NpgsqlConnection(cs);
         await using var c2 = new NpgsqlConnection(cs);
         await using var c3 = new NpgsqlConnection(cs);
@@ -169,41 +267,12 @@ public static class TimerSeed
         await using var instances = await Copy.StartAsync(c1, s.Instance);
         await using var histories = await Copy.StartAsync(c2, s.History);
         await using var inbox = await Copy.StartAsync(c3, s.Inbox, "id");
-        var iId = s.Instance.Col("instance_id"); var iExec = s.Instance.Col("execution_id"); var iInput = s.Instance.Col("input");
-        var hId = s.History.Col("instance_id"); var hExec = s.History.Col("execution_id"); var hEvent = s.History.Col("event");
-        var mId = s.Inbox.Col("instance_id"); var mExec = s.Inbox.Col("execution_id"); var mVisible = s.Inbox.Col("visible_at"); var mEvent = s.Inbox.Col("event");
         foreach (var (index, dueMs) in timers)
         {
-            var id = OursInstanceId(index);
-            var exec = new Guid(index, 0x5eed, 0x7133, 0, 0, 0, 0, 0, 0, 0, 1).ToString("N");
-            var fireAt = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(dueMs));
-            var input = S(dueMs);
-            var row = (object?[])s.Instance.Values[0].Clone();
-            row[iId] = id; row[iExec] = exec; row[iInput] = input;
-            await instances.WriteAsync(row);
-            for (var n = 0; n < history.Count; n++)
-            {
-                var e = history[n].Clone();
-                switch (e.EventTypeCase)
-                {
-                    case P.HistoryEvent.EventTypeOneofCase.ExecutionStarted:
-                        e.ExecutionStarted.OrchestrationInstance.InstanceId = id;
-                        e.ExecutionStarted.OrchestrationInstance.ExecutionId = exec;
-                        e.ExecutionStarted.Input = input;
-                        break;
-                    case P.HistoryEvent.EventTypeOneofCase.TimerCreated:
-                        e.TimerCreated.FireAt = fireAt;
-                        break;
-                }
-                var h = (object?[])s.History.Values[n].Clone();
-                h[hId] = id; h[hExec] = exec; h[hEvent] = e.ToByteArray();
-                await histories.WriteAsync(h);
-            }
-            var f = fired.Clone();
-            f.TimerFired.FireAt = fireAt;
-            var m = (object?[])s.Inbox.Values[0].Clone();
-            m[mId] = id; m[mExec] = exec; m[mVisible] = DateTimeOffset.FromUnixTimeMilliseconds(dueMs).UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks; m[mEvent] = f.ToByteArray();
-            await inbox.WriteAsync(m);
+            var rows = OursClone(s, OursInstanceId(index), new Guid(index, 0x5eed, 0x7133, 0, 0, 0, 0, 0, 0, 0, 1).ToString("N"), dueMs);
+            await instances.WriteAsync(rows.Instance);
+            foreach (var h in rows.History) await histories.WriteAsync(h);
+            await inbox.WriteAsync(rows.Inbox);
         }
         await instances.CompleteAsync(); await histories.CompleteAsync(); await inbox.CompleteAsync();
         return instances.Count;
