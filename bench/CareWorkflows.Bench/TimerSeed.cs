@@ -318,8 +318,9 @@ public static class TimerSeed
         await c0.OpenAsync();
         async Task<long> Reserve(string seq, long n)
         {
-            // setval past the block taken here, so later inserts through Hangfire never collide.
-            await using var cmd = new NpgsqlCommand($"SELECT nextval('{seq}'); ", c0);
+            // A block of ids 100,000 past the sequence (a running Hangfire server takes ids meanwhile: sequences are not
+            // transactional), then setval past the block, so later inserts through Hangfire never collide.
+            await using var cmd = new NpgsqlCommand($"SELECT nextval('{seq}') + 100000", c0);
             var first = (long)(await cmd.ExecuteScalarAsync())!;
             await using var set = new NpgsqlCommand($"SELECT setval('{seq}', {first + n})", c0);
             await set.ExecuteScalarAsync();
