@@ -55,8 +55,15 @@ public static class Pg
         using (var c = new NpgsqlConnection(admin.ToString()))
         {
             c.Open();
-            if (template is not null) Disconnect(c, template);
-            using var cmd = new NpgsqlCommand($"CREATE DATABASE {name}" + (template is null ? "" : $" TEMPLATE {template}"), c) { CommandTimeout = 1800 };
+            var copy = "";
+            if (template is not null)
+            {
+                Disconnect(c, template);
+                // PostgreSQL 15+ copies through the WAL by default; a copy of the file tree is much faster for a large template.
+                using var v = new NpgsqlCommand("SHOW server_version_num", c);
+                copy = $" TEMPLATE {template}" + (int.Parse((string)v.ExecuteScalar()!) >= 150000 ? " STRATEGY = FILE_COPY" : "");
+            }
+            using var cmd = new NpgsqlCommand($"CREATE DATABASE {name}{copy}", c) { CommandTimeout = 1800 };
             cmd.ExecuteNonQuery();
         }
         return new NpgsqlConnectionStringBuilder(server) { Database = name, MaxPoolSize = 100 }.ToString();
