@@ -34,15 +34,18 @@ public sealed class Engine(string name, DurableTaskClient client, Func<ValueTask
     public DurableTaskClient Client { get; } = client;
     public ValueTask DisposeAsync() => dispose();
 
-    /// <summary>Systems: ours-pg, ours-pg-durable (the durable server), ours-sqlite, inproc, azure-storage.</summary>
-    public static async Task<Engine> StartAsync(string system, ChildContext x, Action<DurableTaskRegistry> tasks)
+    /// <summary>
+    /// Systems: ours-pg, ours-sqlite, inproc, azure-storage. <paramref name="database"/>: an existing PostgreSQL database
+    /// for ours-pg (one seeded in bulk), instead of a new one.
+    /// </summary>
+    public static async Task<Engine> StartAsync(string system, ChildContext x, Action<DurableTaskRegistry> tasks, string? database = null)
     {
         switch (system)
         {
             case "ours-pg":
             case "ours-sqlite":
             {
-                var database = system == "ours-pg" ? x.NewPgDatabase("cwb_dt") : null;
+                database ??= system == "ours-pg" ? x.NewPgDatabase("cwb_dt") : null;
                 ITaskHubStore store = database is not null
                     ? new PostgresTaskHubStore(database)
                     : new SqliteTaskHubStore(Path.Combine(Path.GetTempPath(), $"cwbench-{Guid.NewGuid():N}.db"));

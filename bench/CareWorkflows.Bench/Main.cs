@@ -8,7 +8,8 @@ namespace CareWorkflows.Bench;
 
 /// <summary>
 /// Benchmark harness (issue 16). Run it through scripts/bench.sh, which starts PostgreSQL (throwaway and durable) and Azurite.
-/// Usage: CareWorkflows.Bench [--quick] --pg CS --pg-durable CS --azurite CS [--out bench/results] [--only chain,fanout,timers,start]
+/// Usage: CareWorkflows.Bench [--quick] --pg CS --pg-durable CS --azurite CS [--out bench/results] [--only chain,fanout,timers,timer-load,timers-1m,start]
+///        [--systems ours-pg,quartz,...]   (a smoke check of some systems only; such a result never feeds the README)
 ///        CareWorkflows.Bench --readme [--out bench/results]   (regenerates README.md's Performance table from the latest results)
 /// Every measurement runs in a child process of its own (one system, one section, one repeat): a clean heap, its own peak
 /// RSS, and DOTNET_PROCESSOR_COUNT=64 for the in-process test host (read at process start). The order of systems alternates
@@ -37,13 +38,15 @@ public static class BenchMain
         var pg = Arg("--pg") ?? throw new ArgumentException("--pg <connection string> is required");
         var pgDurable = Arg("--pg-durable");
         var azurite = Arg("--azurite");
-        var only = Arg("--only")?.Split(',').ToHashSet() ?? ["chain", "fanout", "timers", "start"];
+        // The API-seeded timers section is left out of the default set: timer-load covers its load (1,667/s) on every peer.
+        var only = Arg("--only")?.Split(',').ToHashSet() ?? ["chain", "fanout", "timer-load", "timer-burst", "timers-1m", "start"];
+        var systems = Arg("--systems")?.Split(',').ToHashSet(); // a smoke check of some systems only
         Directory.CreateDirectory(outDir);
         var plan = new Plan(quick);
         var machine = new JsonObject
         {
             ["mode"] = quick ? "quick" : "full",
-            ["command"] = "scripts/bench.sh " + string.Join(' ', args.Where(a => a is "--quick" or "--only" || (Array.IndexOf(args, a) > 0 && args[Array.IndexOf(args, a) - 1] == "--only"))),
+            ["command"] = "scripts/bench.sh " + string.Join(' ', args.Where(a => a is "--quick" or "--only" or "--systems" || (Array.IndexOf(args, a) > 0 && args[Array.IndexOf(args, a) - 1] is "--only" or "--systems"))),
             ["cpu"] = Machine.Cpu(),
             ["memory"] = Machine.MemTotal(),
             ["dotnet"] = Environment.Version.ToString(),
@@ -52,7 +55,7 @@ public static class BenchMain
             ["postgresDurable"] = pgDurable is null ? "not run" : Pg.Describe(pgDurable),
             ["started"] = DateTimeOffset.UtcNow.ToString("u", CultureInfo.InvariantCulture),
             ["loadAverageAtStart"] = Machine.LoadAverage(),
-            ["repeats"] = plan.Repeats,
+            ["repeats"] = quick ? "1" : "5 (3 for timer-load, timer-burst, timers-1m)",
         };
         Console.WriteLine($"CareWorkflows benchmarks ({machine["mode"]}): {machine["cpu"]}, load average {machine["loadAverageAtStart"]}");
         var total = Stopwatch.StartNew();
@@ -76,15 +79,32 @@ public static class BenchMain
                 foreach (var system in mode == "durable" ? new[] { "ours-pg", "raw-pg" } : new[] { "ours-pg", "hangfire-8", "hangfire-16", "raw-pg" })
                     jobs.Add(("timers", system, mode, server, plan.Timers()));
             }
+        // Timers seeded in bulk: uniform loads, a burst among 10k pending, the same burst among 1M pending (throwaway
+        // server); the durable server at the reference load (1,667/s) for ours and the raw limit.
+        foreach (var load in only.Contains("timer-load") ? plan.TimerLoads() : [])
+        {
+            foreach (var system in TimerSystems) jobs.Add(("timer-load", system, "throwaway", pg, load));
+            if (pgDurable is not null && !quick && (string?)load["load"] == "1,667/s")
+                foreach (var system in new[] { "ours-pg", "raw-pg" }) jobs.Add(("timer-load", system, "durable", pgDurable, load));
+        }
+        if (only.Contains("timer-burst"))
+            foreach (var system in TimerSystems) jobs.Add(("timer-burst", system, "throwaway", pg, plan.TimerBurst(10_000)));
+        if (only.Contains("timers-1m"))
+            foreach (var system in MillionSystems) jobs.Add(("timers-1m", system, "throwaway", pg, plan.TimerBurst(quick ? 100_000 : 1_000_000)));
         if (only.Contains("start"))
+        {
             jobs.Add(("start", "app-qc", "throwaway", pg, new JsonObject { ["count"] = plan.StartRequests }));
+            jobs.Add(("start", "app-d2a", "throwaway", pg, new JsonObject { ["count"] = plan.StartRequests }));
+        }
+        foreach (var (_, server) in pgModes) Pg.DropTemplates(server);
 
+        if (systems is not null) jobs.RemoveAll(j => !systems.Contains(j.System));
         for (var r = 0; r < plan.Repeats; r++)
         {
             var order = r % 2 == 0 ? jobs : Enumerable.Reverse(jobs).ToList();
             foreach (var j in order)
             {
-                if (j.Section == "start" && r > 0 && quick) continue;
+                if (r >= plan.RepeatsOf(j.Section)) continue;
                 var spec = new JsonObject
                 {
                     ["section"] = j.Section, ["system"] = j.System, ["pg"] = j.Server, ["azurite"] = azurite, ["params"] = j.Params.DeepClone(),
@@ -97,11 +117,12 @@ public static class BenchMain
                 runs.Add(result);
             }
         }
+        foreach (var (_, server) in pgModes) Pg.DropTemplates(server);
         machine["duration"] = $"{total.Elapsed.TotalMinutes:F1} min";
         machine["loadAverageAtEnd"] = Machine.LoadAverage();
         var date = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         // A partial run (--only) is named after its sections, so it never replaces a whole run (nor feeds the README).
-        var name = $"{date}-{machine["mode"]}" + (Arg("--only") is { } o ? "-only-" + o.Replace(',', '-') : "");
+        var name = $"{date}-{machine["mode"]}" + (Arg("--only") is { } o ? "-only-" + o.Replace(',', '-') : "") + (Arg("--systems") is { } sy ? "-systems-" + sy.Replace(',', '-') : "");
         var doc = new JsonObject { ["machine"] = machine, ["runs"] = runs };
         File.WriteAllText(Path.Combine(outDir, name + ".json"), doc.ToJsonString(Json));
         var md = Report.Markdown(doc);
@@ -111,10 +132,18 @@ public static class BenchMain
         return 0;
     }
 
+    public static readonly string[] TimerSystems = ["ours-pg", "hangfire-8", "hangfire-16", "quartz", "raw-pg"];
+
+    /// <summary>1M pending: one Hangfire (8 schedulers: ahead of 16 in every run so far), to keep the full mode's time.</summary>
+    public static readonly string[] MillionSystems = ["ours-pg", "hangfire-8", "quartz", "raw-pg"];
+
     private static string Summary(JsonObject r) =>
         r["error"] is { } e ? $"FAILED {e}" :
         r["workItemsPerSecond"] is { } w ? $"{w} work items/s ({r["workItems"]} in {r["seconds"]} s; per work item: app CPU {r["processCpuMsPerWorkItem"]} ms, PostgreSQL CPU {r["pgCpuMsPerWorkItem"]} ms, {r["pgCommitsPerWorkItem"]} commits; CPU-bound ceiling {r["cpuBoundCeilingPerSecond"]}/s) {r["note"]}" :
-        r["p99Ms"] is { } p ? $"{r["fired"]}/{r["due"]} fired, p50 {r["p50Ms"]} ms, p99 {p} ms {r["note"]}" :
+        r["p99Ms"] is { } p ? $"{r["fired"]}/{r["due"]} fired, p50 {r["p50Ms"]} ms, p99 {p} ms, {r["firedPerSecond"]}/s" +
+                              (r["drainSeconds"] is { } d ? $", drained in {d} s" : "") + (r["misfires"] is { } mf ? $", {mf} misfires" : "") +
+                              (r["cloneSeconds"] is { } cl ? $" (template {r["templateSeedSeconds"] ?? (object)"reused"} s, copy {cl} s, due rows {r["dueSeedSeconds"]} s)" : "") +
+                              $", peak RSS {r["peakRssMiB"]} MiB {r["note"]}" :
         r["firstMessageP50Ms"] is { } f ? $"201 p50 {r["acceptedP50Ms"]} ms; first message p50 {f} ms, p99 {r["firstMessageP99Ms"]} ms {r["note"]}" : r.ToJsonString();
 
     private static async Task<JsonObject> RunChildAsync(JsonObject spec, bool manyProcessors, TimeSpan timeout)
@@ -136,7 +165,10 @@ public static class BenchMain
         return JsonNode.Parse(line["RESULT ".Length..])!.AsObject();
     }
 
-    private static string Tail(string s) => s.Length > 600 ? s[^600..] : s;
+    /// <summary>The child's error: its unhandled exception's message line when there is one, else the end of stderr.</summary>
+    private static string Tail(string s) =>
+        s.Split('\n').FirstOrDefault(l => l.StartsWith("Unhandled exception.", StringComparison.Ordinal)) is { } line ? line.Trim()
+        : s.Length > 600 ? s[^600..] : s;
 
     private static async Task<int> ChildAsync(JsonObject spec)
     {
@@ -170,8 +202,17 @@ public static class BenchMain
                     foreach (var (k, v) in p) result[k + "Planned"] = v!.ToString();
                     break;
                 }
+                case "timer-load":
+                case "timer-burst":
+                case "timers-1m":
+                {
+                    var plan = new TimersBulk.Plan((int)p["pending"]!, (int)p["due"]!, TimeSpan.FromSeconds((double)p["windowSeconds"]!), TimeSpan.FromSeconds((double)p["capSeconds"]!));
+                    result = await TimersBulk.RunAsync(x, system, plan);
+                    foreach (var (k, v) in p) result[k + "Planned"] = v!.ToString();
+                    break;
+                }
                 case "start":
-                    result = await StartLatency.RunAsync(x, (int)p["count"]!);
+                    result = system == "app-d2a" ? await StartLatency.D2aAsync(x, (int)p["count"]!) : await StartLatency.RunAsync(x, (int)p["count"]!);
                     break;
                 default:
                     throw new ArgumentOutOfRangeException(nameof(spec), (string?)spec["section"], "unknown section");
@@ -190,19 +231,36 @@ public static class BenchMain
     }
 }
 
-/// <summary>Sizes: quick mode is a smoke check (≤ 5 minutes on 2 idle cores), full mode ≤ 25 minutes with 5 repeats.</summary>
+/// <summary>
+/// Sizes. Quick mode is a smoke check (1 repeat, small sets). Full mode: 5 repeats of chain, fanout and start, 3 of the
+/// bulk-seeded timer sections (each child there costs 15–40 s, mostly fixed: process, system start, seeding, window, cap);
+/// order alternating between repeats; every measured slice ≥ 3 s on an idle machine (sizes per system from its idle rate:
+/// chain ≈ 4 s, fan-out ≈ 4 s). The time budget is in scripts/bench.sh's header.
+/// </summary>
 public sealed class Plan(bool quick)
 {
     public int Repeats => quick ? 1 : 5;
-    public int StartRequests => quick ? 20 : 100;
+
+    public int RepeatsOf(string section) => quick ? 1 : section is "timer-load" or "timer-burst" or "timers-1m" ? 3 : 5;
+
+    public int StartRequests => quick ? 20 : 50;
 
     public JsonObject Throughput(string section, string system)
     {
-        var slow = system == "azure-storage";
-        var count = section == "chain" ? (quick ? (slow ? 40 : 200) : (slow ? 60 : 400)) : (quick ? (slow ? 1 : 10) : (slow ? 3 : 20));
-        return new JsonObject { ["count"] = count, ["capSeconds"] = quick ? 60.0 : 90.0 };
+        // Idle rates (work items/s, 2 cores): PostgreSQL ~560 chain / ~270 fan-out, SQLite ~1,650 / ~1,700,
+        // in-process host ~240 / ~140, AzureStorage ~100 / ~120; sized for ≈ 4 s each in full mode.
+        var (chain, fanout) = system switch
+        {
+            "ours-sqlite" => (1_200, 70),
+            "inproc" => (160, 6),
+            "azure-storage" => (70, 5),
+            _ => (400, 12),
+        };
+        var count = section == "chain" ? (quick ? Math.Max(chain / 4, 40) : chain) : (quick ? Math.Max(fanout / 4, 1) : fanout);
+        return new JsonObject { ["count"] = count, ["capSeconds"] = 60.0 };
     }
 
+    /// <summary>The API-seeded timers section (only with --only timers): pending, then due at 1,667/s.</summary>
     public JsonObject Timers() => new()
     {
         ["pending"] = quick ? 2_000 : 5_000,
@@ -211,5 +269,19 @@ public sealed class Plan(bool quick)
         ["capSeconds"] = quick ? 20.0 : 12.0,
     };
 
-    public TimeSpan ChildTimeout(string section) => TimeSpan.FromSeconds(section == "start" ? 240 : 180);
+    /// <summary>timer-load: among 10,000 pending, timers due at 500, 1,667 and 5,000 per second over a 3 s window.</summary>
+    public IEnumerable<JsonObject> TimerLoads()
+    {
+        const double window = 3.0;
+        foreach (var rate in new[] { 500, 1_667, 5_000 })
+            yield return new JsonObject { ["load"] = $"{rate:N0}/s", ["pending"] = 10_000, ["due"] = (int)(rate * window), ["windowSeconds"] = window, ["capSeconds"] = quick ? 5.0 : 3.0 };
+    }
+
+    /// <summary>timer-burst (10,000 pending) and timers-1m (1,000,000): 100,000 due at once; drain rate over a 10 s cap.</summary>
+    public JsonObject TimerBurst(int pending) => new()
+    {
+        ["load"] = "burst", ["pending"] = pending, ["due"] = quick ? 5_000 : 100_000, ["windowSeconds"] = 0.0, ["capSeconds"] = 10.0,
+    };
+
+    public TimeSpan ChildTimeout(string section) => TimeSpan.FromSeconds(section switch { "start" => 240, "timers-1m" => 1800, "timer-load" or "timer-burst" => 600, _ => 180 });
 }
