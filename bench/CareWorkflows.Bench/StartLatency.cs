@@ -59,14 +59,7 @@ public static class StartLatency
         for (var i = -5; i < count; i++)
         {
             var body = new { providerId = "east-kestrel", concern = "Three late evening calls to one person in the week of 16 Nov.", responseWorkingDays = (int?)null };
-            var t0 = SystemClock.Instance.GetCurrentInstant();
-            var sw = Stopwatch.StartNew();
-            var r = await http.PostAsJsonAsync("/api/quality-concerns", body);
-            var ms = sw.Elapsed.TotalMilliseconds;
-            if (r.StatusCode != HttpStatusCode.Created) throw new InvalidOperationException($"quality concern: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}");
-            var reference = (await r.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("reference").GetString()!;
-            if (i >= 0) { accepted.Add(ms); sent[reference] = t0.ToUnixTimeTicks(); }
-            await Task.Delay(50);
+            await StartOneAsync(http, "/api/quality-concerns", "quality concern", body, measured: i >= 0, accepted, sent);
         }
         var logged = await MessagesLoggedAsync(cs, sent, "TRUE", "MIN");
         accepted.Sort(); logged.Sort();
@@ -118,14 +111,7 @@ public static class StartLatency
                 ["previousProviderId"] = null,
                 ["referrer"] = new Dictionary<string, object?> { ["name"] = "Sam Discharge", ["email"] = "sam.discharge@nhs.example.org", ["phone"] = "+447700900999" },
             };
-            var t0 = SystemClock.Instance.GetCurrentInstant();
-            var sw = Stopwatch.StartNew();
-            var r = await http.PostAsJsonAsync("/api/d2a/referrals", body);
-            var ms = sw.Elapsed.TotalMilliseconds;
-            if (r.StatusCode != HttpStatusCode.Created) throw new InvalidOperationException($"D2A referral: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}");
-            var reference = (await r.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("reference").GetString()!;
-            if (i >= 0) { accepted.Add(ms); sent[reference] = t0.ToUnixTimeTicks(); }
-            await Task.Delay(50);
+            await StartOneAsync(http, "/api/d2a/referrals", "D2A referral", body, measured: i >= 0, accepted, sent);
         }
         // The first wave of offers is written in one step: wait until every referral has offers, then a second more for stragglers.
         var first = await MessagesLoggedAsync(cs, sent, "purpose = 'offer'", "MIN");
@@ -175,5 +161,21 @@ public static class StartLatency
         Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_CAREWORKFLOWS_FUNCTIONS",
             dir is null ? AppContext.BaseDirectory : Path.Combine(dir.FullName, "functions"));
         return new BenchApp(cs);
+    }
+
+    /// <summary>
+    /// Starts one instance over HTTP and, when <paramref name="measured"/> (not a warm-up), records how long the 201 took
+    /// and when it was sent (by reference, for the message-log query); then a short pause between starts.
+    /// </summary>
+    private static async Task StartOneAsync(HttpClient http, string url, string what, object body, bool measured, List<double> accepted, Dictionary<string, long> sent)
+    {
+        var t0 = SystemClock.Instance.GetCurrentInstant();
+        var sw = Stopwatch.StartNew();
+        var r = await http.PostAsJsonAsync(url, body);
+        var ms = sw.Elapsed.TotalMilliseconds;
+        if (r.StatusCode != HttpStatusCode.Created) throw new InvalidOperationException($"{what}: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}");
+        var reference = (await r.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("reference").GetString()!;
+        if (measured) { accepted.Add(ms); sent[reference] = t0.ToUnixTimeTicks(); }
+        await Task.Delay(50);
     }
 }
