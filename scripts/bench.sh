@@ -8,17 +8,10 @@
 #                         [--systems ours-pg,hangfire-8,hangfire-16,quartz,raw-pg,...]   (some systems only: a smoke check)
 #        scripts/bench.sh --readme          only regenerate README.md's Performance table from bench/results
 #   --quick   smoke check: 1 repeat, small sets (about 12 minutes under load average 30; less idle).
-#   full      5 repeats of chain, fanout, start; 3 of timer-load, timer-burst, timers-1m; order alternating; slices ≥ 3 s.
-#             Estimated ≈ 38–40 minutes on an idle 2-core machine — an estimate from per-child costs, not yet run as sized:
-#               chain + fanout  10 children × ≈ 10 s (AzureStorage ≈ 20 s)        ≈ 2 min a repeat × 5 ≈ 10 min
-#               start           2 children × ≈ 15 s                               ≈ 0.5 min × 5       ≈ 2.5 min
-#               timer-load      17 children × ≈ 12 s (3 s window + 3 s cap)       ≈ 3.4 min × 3       ≈ 10 min
-#               timer-burst     5 children × ≈ 25 s (100,000 rows + 10 s cap)     ≈ 2 min × 3         ≈ 6 min
-#               timers-1m       4 children × ≈ 30 s (+ copying the 1M template: 1–4 s as files)  ≈ 2 min × 3  ≈ 6 min
-#               1M-pending templates, seeded once per system by COPY (measured at load average 24: ours 58 s with
-#               its clone check, Hangfire 62 s, Quartz 49 s, raw ≈ 5 s; 1.25 GB for ours)                    ≈ 3 min
-#             (Measured under load average 25–45, a child took 1.5–2× these.) If the idle run overruns, lower
-#             Plan.RepeatsOf in bench/CareWorkflows.Bench/Main.cs for the timer sections first.
+#   full      5 repeats of every section; order alternating between repeats; slices ≥ 3 s. About an hour on an idle
+#             2-core machine (per repeat ≈ 12 min: chain + fanout 10 children ≈ 2 min, start 2 ≈ 0.5 min, timer-load 17
+#             ≈ 3 min, timer-burst 5 ≈ 2 min, timers-1m 12 ≈ 4 min; plus ≈ 3 min seeding the 1M-pending templates once).
+#             The idle full run's duration is in its result file (machine.duration).
 # Run the full mode on an otherwise idle machine: the load average at start is recorded with the results.
 # Environment: CW_BENCH_PG_PORT (default 55442; the durable server uses PORT+1), CW_BENCH_PG_DIR (default /tmp/cw-bench-pg-$PORT).
 set -euo pipefail

@@ -29,6 +29,7 @@ public sealed class AppProcess : IAsyncDisposable
     }
 
     public int Port { get; }
+    public bool IsRunning => _process is { HasExited: false };
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
     public IReadOnlyList<string> Output { get { lock (_output) return _output.ToList(); } }
 

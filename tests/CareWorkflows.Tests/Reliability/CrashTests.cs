@@ -23,6 +23,9 @@ namespace CareWorkflows.Tests.Reliability;
 /// run. D2A referrals run on Durable Task (our server's dt_* tables). At the end: every accepted input is in exactly one
 /// instance, every deadline's decision is on its timeline once, every message is sent and recorded once, nothing is
 /// stuck (no due timer or activity left, nothing overdue).
+/// Issue 16: the app runs on a PostgreSQL server of the test's own with durable settings, and once per run PostgreSQL
+/// itself is killed with SIGKILL instead of the app, kept down for a few seconds and started again (crash recovery): the
+/// app, not restarted, must come back by itself, answering 503 meanwhile (never 500), and nothing may be lost or doubled.
 /// </summary>
 [Collection(AppProcessCollection.Name)]
 public sealed class CrashTests
@@ -35,7 +38,8 @@ public sealed class CrashTests
     {
         var cycles = int.TryParse(Environment.GetEnvironmentVariable("CW_CRASH_CYCLES"), out var n) && n > 0 ? n : 20;
         var total = Stopwatch.StartNew();
-        var db = TestDatabases.NewPostgresDatabase();
+        await using var server = await OwnPostgres.StartAsync();
+        var db = await server.NewDatabaseAsync("crash_" + Guid.NewGuid().ToString("N")[..12]);
         try
         {
             var store = new PostgresWorkflowStore(db);
@@ -67,16 +71,23 @@ public sealed class CrashTests
 
             var rng = new Random(2026_11_28);
             var restarts = new List<double>();
+            var databaseCycle = cycles / 2;
+            var databaseFigures = "";
             for (var cycle = 0; cycle < cycles; cycle++)
             {
                 await Task.Delay(rng.Next(100, 1000));
+                if (cycle == databaseCycle)
+                {
+                    databaseFigures = await KillPostgresAsync(server, app, log, TimeSpan.FromMilliseconds(rng.Next(1000, 3000)));
+                    continue;
+                }
                 app.Kill();
                 var restart = Stopwatch.StartNew();
                 await app.StartAsync();
                 restarts.Add(restart.Elapsed.TotalSeconds);
             }
             var killsDone = total.Elapsed;
-            ProcessTestKit.Report($"crash: {cycles} kills done in {killsDone.TotalSeconds:0.0} s (restart to ready avg {restarts.Average():0.00} s, max {restarts.Max():0.00} s)");
+            ProcessTestKit.Report($"crash: {cycles} kills done in {killsDone.TotalSeconds:0.0} s (restart to ready avg {restarts.Average():0.00} s, max {restarts.Max():0.00} s); {databaseFigures}");
             await stop.CancelAsync();
             await Task.WhenAll(drivers).WaitAsync(TimeSpan.FromMinutes(2));
             var driversDone = total.Elapsed;
@@ -100,14 +111,45 @@ public sealed class CrashTests
             var instances = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM dt_instances WHERE instance_id LIKE 'D2A-%'");
             var messages = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM outbox");
             ProcessTestKit.Report(
-                $"crash: {cycles} kills in {killsDone.TotalSeconds:0.0} s (restart to ready avg {restarts.Average():0.00} s, max {restarts.Max():0.00} s), " +
+                $"crash: {cycles} kills ({cycles - 1} of the app, 1 of PostgreSQL) in {killsDone.TotalSeconds:0.0} s (app restart to ready avg {restarts.Average():0.00} s, max {restarts.Max():0.00} s; {databaseFigures}), " +
                 $"drivers done {(driversDone - killsDone).TotalSeconds:0.0} s later, settled in {settle.Elapsed.TotalSeconds:0.0} s, total {total.Elapsed.TotalSeconds:0.0} s; {log.Requests} requests ({log.Retried} retried after a kill), " +
-                $"{log.Accepted.Count} accepted inputs, {instances} instances, {fired} deadline decisions, {messages} messages sent");
+                $"{log.Accepted.Count} accepted inputs, {instances} instances, {fired} deadline decisions, {messages} messages sent; " +
+                $"answers during the PostgreSQL outage: {(log.OutageAnswers.IsEmpty ? "no 5xx" : string.Join(", ", log.OutageAnswers.Select(kv => $"{kv.Value}× {kv.Key}")))}");
         }
         finally
         {
-            await ProcessTestKit.DropDatabaseAsync(db);
+            NpgsqlConnection.ClearAllPools();
         }
+    }
+
+    /// <summary>
+    /// Kills PostgreSQL (postmaster and backends, SIGKILL), keeps it down for <paramref name="down"/>, starts it again and
+    /// waits for the app — not restarted — to report ready. 5xx answers meanwhile are counted, and must be 503.
+    /// </summary>
+    private static async Task<string> KillPostgresAsync(OwnPostgres server, AppProcess app, Run log, TimeSpan down)
+    {
+        log.BeginOutage();
+        var outage = Stopwatch.StartNew();
+        await server.KillAsync();
+        await Task.Delay(down);
+        var restart = Stopwatch.StartNew();
+        await server.RestartAsync();
+        var restartSeconds = restart.Elapsed.TotalSeconds;
+        using var http = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
+        var recovered = Stopwatch.StartNew();
+        while (true)
+        {
+            try { if ((await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK) break; }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            Assert.True(recovered.Elapsed < TimeSpan.FromSeconds(60), $"the app did not report ready within 60 s of PostgreSQL restarting:\n{string.Join("\n", app.Output.TakeLast(30))}");
+            await Task.Delay(100);
+        }
+        Assert.True(app.IsRunning, "the app exited while PostgreSQL was down");
+        var readySeconds = recovered.Elapsed.TotalSeconds;
+        log.EndOutage(TimeSpan.FromSeconds(5));
+        return $"PostgreSQL killed once: down {down.TotalSeconds:0.0} s, recovery and start {restartSeconds:0.0} s, app ready again {readySeconds:0.0} s later without a restart, " +
+               $"{outage.Elapsed.TotalSeconds:0.0} s in all";
     }
 
     private sealed record Accepted(string Kind, string StoredKey, string Reference, string? ProviderId);
@@ -118,6 +160,18 @@ public sealed class CrashTests
         public readonly ConcurrentBag<string> RefusedKeys = [];
         public readonly ConcurrentBag<string> Unexpected = [];
         private int _requests, _retried;
+        private long _outageUntil; // ticks; 5xx answers before it are the database outage's, counted, not problems
+        public readonly ConcurrentDictionary<int, int> OutageAnswers = new();
+        public void BeginOutage() => Interlocked.Exchange(ref _outageUntil, long.MaxValue);
+        public void EndOutage(TimeSpan grace) => Interlocked.Exchange(ref _outageUntil, DateTime.UtcNow.Add(grace).Ticks);
+
+        /// <summary>A 5xx answer: during the database outage a 503 is expected and counted; anything else is a problem.</summary>
+        public void ServerError(string what, int status, string body)
+        {
+            if (DateTime.UtcNow.Ticks < Interlocked.Read(ref _outageUntil)) OutageAnswers.AddOrUpdate(status, 1, (_, k) => k + 1);
+            if (DateTime.UtcNow.Ticks >= Interlocked.Read(ref _outageUntil) || status != 503) Unexpected.Add($"{what}: {status}: {body}");
+        }
+
         public int Requests => _requests;
         public int Retried => _retried;
         public void Counted(int attempts) { Interlocked.Increment(ref _requests); if (attempts > 1) Interlocked.Increment(ref _retried); }
@@ -152,7 +206,7 @@ public sealed class CrashTests
                 referrer = new { name = "Ward Nurse", email = "ward5@example.org" },
             };
             var (status, text, attempts) = await ProcessTestKit.SendUntilDefiniteAsync(http, () => Post("/api/d2a/referrals", body, Roles.DischargeTeam, user, null, raiseKey),
-                deadline, e => log.Unexpected.Add($"raise: {e}"));
+                deadline, (st, body) => log.ServerError("raise", st, body));
             log.Counted(attempts);
             if (status != HttpStatusCode.Created)
             {
@@ -177,7 +231,7 @@ public sealed class CrashTests
                     : new { action = "decline", reason = "No capacity" };
                 var key = $"resp-{reference}-{provider}";
                 var r = await ProcessTestKit.SendUntilDefiniteAsync(http, () => Post($"/api/d2a/referrals/{reference}/responses", answer, Roles.Provider, $"prov-{provider}", provider, key),
-                    deadline, e => log.Unexpected.Add($"response: {e}"));
+                    deadline, (st, body) => log.ServerError("response", st, body));
                 log.Counted(r.Attempts);
                 if (r.Status == HttpStatusCode.OK)
                 {
@@ -200,7 +254,7 @@ public sealed class CrashTests
     {
         var key = $"{kind}-{reference}";
         var r = await ProcessTestKit.SendUntilDefiniteAsync(http, () => Post($"/api/d2a/referrals/{reference}/{path}", body, Roles.DischargeTeam, user, null, key),
-            deadline, e => log.Unexpected.Add($"{kind}: {e}"));
+            deadline, (st, body) => log.ServerError(kind, st, body));
         log.Counted(r.Attempts);
         if (r.Status == HttpStatusCode.OK) log.Accepted.Add(new(kind, $"{user}:{key}", reference, null));
         else if (r.Status == HttpStatusCode.Conflict) log.RefusedKeys.Add($"{user}:{key}");

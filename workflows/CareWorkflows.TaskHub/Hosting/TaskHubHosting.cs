@@ -69,6 +69,7 @@ public sealed class TaskHubGrpcListener(TaskHubGrpcService service, WorkDispatch
             o.MaxReceiveMessageSize = 16 * 1024 * 1024; // a step with many actions; payloads are checked one by one
             o.MaxSendMessageSize = null;
             o.EnableDetailedErrors = false;
+            o.Interceptors.Add<StoreUnavailableInterceptor>();
         });
         builder.Services.AddSingleton(service);
         _app = builder.Build();
@@ -132,5 +133,37 @@ internal sealed class RetentionPurge(ITaskHubStore store, IClock clock, TaskHubO
             }
             catch (Exception e) when (!ct.IsCancellationRequested) { logger.LogError(e, "Retention purge failed."); }
         } while (await timer.WaitForNextTickAsync(ct).AsTask().ContinueWith(t => !t.IsCanceled && t.Result, TaskScheduler.Default));
+    }
+}
+
+/// <summary>
+/// A store that cannot be reached (the database down, restarting or out of connections: a transient
+/// <see cref="System.Data.Common.DbException"/>, or a socket error under one) answers gRPC <c>Unavailable</c>, not
+/// <c>Unknown</c>: clients and workers retry it, and the app's API answers 503 rather than 500.
+/// </summary>
+public sealed class StoreUnavailableInterceptor : global::Grpc.Core.Interceptors.Interceptor
+{
+    public static bool IsUnavailable(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+            if (e is System.Data.Common.DbException { IsTransient: true } or System.Net.Sockets.SocketException) return true;
+        return false;
+    }
+
+    private static global::Grpc.Core.RpcException Unavailable(Exception e) =>
+        new(new global::Grpc.Core.Status(global::Grpc.Core.StatusCode.Unavailable, "The task hub's store is unavailable; try again.", e));
+
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, global::Grpc.Core.ServerCallContext context,
+        global::Grpc.Core.UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        try { return await continuation(request, context); }
+        catch (Exception e) when (e is not global::Grpc.Core.RpcException && IsUnavailable(e)) { throw Unavailable(e); }
+    }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, global::Grpc.Core.IServerStreamWriter<TResponse> responseStream,
+        global::Grpc.Core.ServerCallContext context, global::Grpc.Core.ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try { await continuation(request, responseStream, context); }
+        catch (Exception e) when (e is not global::Grpc.Core.RpcException && IsUnavailable(e)) { throw Unavailable(e); }
     }
 }
