@@ -12,8 +12,8 @@ namespace CareWorkflows.Bench;
 ///        [--systems ours-pg,quartz,...]   (a smoke check of some systems only; such a result never feeds the README)
 ///        CareWorkflows.Bench --readme [--out bench/results]   (regenerates README.md's Performance table from the latest results)
 /// Every measurement runs in a child process of its own (one system, one section, one repeat): a clean heap, its own peak
-/// RSS, and DOTNET_PROCESSOR_COUNT=64 for the in-process test host (read at process start). The order of systems alternates
-/// between repeats.
+/// RSS, and DOTNET_PROCESSOR_COUNT=64 for the in-process test host (read at process start). Every child runs with the app's
+/// own GC settings (server GC, concurrent; the csproj). The order of systems alternates between repeats.
 /// </summary>
 public static class BenchMain
 {
@@ -50,6 +50,7 @@ public static class BenchMain
             ["cpu"] = Machine.Cpu(),
             ["memory"] = Machine.MemTotal(),
             ["dotnet"] = Environment.Version.ToString(),
+            ["gc"] = $"{(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC, {(System.Runtime.GCSettings.LatencyMode == System.Runtime.GCLatencyMode.Batch ? "not concurrent" : "concurrent")} (the app's settings)",
             ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
             ["postgresThrowaway"] = Pg.Describe(pg),
             ["postgresDurable"] = pgDurable is null ? "not run" : Pg.Describe(pgDurable),
@@ -157,7 +158,12 @@ public static class BenchMain
         psi.ArgumentList.Add("child");
         psi.ArgumentList.Add(spec.ToJsonString());
         // The in-process test host's dispatcher runs Environment.ProcessorCount items at a time: raised, as the issue asks.
-        if (manyProcessors) psi.Environment["DOTNET_PROCESSOR_COUNT"] = "64";
+        // Server GC would then make 64 heaps: kept at the machine's cores, as every other child has.
+        if (manyProcessors)
+        {
+            psi.Environment["DOTNET_PROCESSOR_COUNT"] = "64";
+            psi.Environment["DOTNET_GCHeapCount"] = Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture);
+        }
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();

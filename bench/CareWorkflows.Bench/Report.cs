@@ -50,7 +50,7 @@ public static class Report
         var m = doc["machine"]!.AsObject();
         var groups = Groups(doc);
         var md = new StringBuilder();
-        md.AppendLine($"Run {m["started"]} ({m["mode"]}, {m["repeats"]} repeat(s), took {m["duration"]}): `{m["command"]}`; {m["cpu"]}, {m["memory"]}, .NET {m["dotnet"]}.");
+        md.AppendLine($"Run {m["started"]} ({m["mode"]}, {m["repeats"]} repeat(s), took {m["duration"]}): `{m["command"]}`; {m["cpu"]}, {m["memory"]}, .NET {m["dotnet"]}{(m["gc"] is { } gc ? $", {gc}" : "")}.");
         md.AppendLine($"Load average at start **{m["loadAverageAtStart"]}**, at end {m["loadAverageAtEnd"]} (figures taken under load are depressed).");
         md.AppendLine($"PostgreSQL throwaway: {m["postgresThrowaway"]}. PostgreSQL durable: {m["postgresDurable"]}.");
         md.AppendLine();
