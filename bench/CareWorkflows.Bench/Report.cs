@@ -59,17 +59,18 @@ public static class Report
         double Wi(string section, string system, string mode = "") => groups.FirstOrDefault(g => g.Section == section && g.System == system && (mode == "" || g.PgMode == mode))?.Median("workItemsPerSecond") ?? double.NaN;
         foreach (var g in groups.Where(g => g.Section is "chain" or "fanout"))
         {
-            string? target = null; bool? met = null;
+            string? target = null, metText = "";
             var azure = Wi(g.Section, "azure-storage");
             if (g.System == "ours-pg" && g.Section == "chain")
             {
+                // Two targets, each met or missed on its own.
                 var v = g.Median("workItemsPerSecond");
                 target = "≥ 1,000 work items/s; ≥ 20× AzureStorage";
-                met = v >= 1000 && (double.IsNaN(azure) || v >= 20 * azure);
+                metText = $"1,000/s: {Yes(v >= 1000)}; 20×: {(double.IsNaN(azure) ? "not run" : Yes(v >= 20 * azure))}";
             }
             var ratio = g.System != "azure-storage" && !double.IsNaN(azure) && azure > 0 ? $"; {g.Median("workItemsPerSecond") / azure:F1}× AzureStorage" : "";
             md.AppendLine($"| {g.Section} ({(g.Section == "chain" ? "5 activities in sequence" : "fan-out/fan-in of 100")}) | {Label(g.System, g.PgMode)} | " +
-                          $"{g.Range("workItemsPerSecond", F0)} work items/s{ratio}; peak RSS {F0(g.Median("peakRssMiB"))} MiB{Note(g, compact)} | {target} | {Yes(met)} |");
+                          $"{g.Range("workItemsPerSecond", F0)} work items/s{ratio}; peak RSS {F0(g.Median("peakRssMiB"))} MiB{Note(g, compact)} | {target} | {metText} |");
         }
         var timers = groups.Where(g => g.Section == "timers").ToList();
         foreach (var g in timers)
