@@ -90,16 +90,20 @@ public static class Report
         var bulk = groups.Where(g => g.Section is "timer-load" or "timer-burst" or "timers-1m").ToList();
         foreach (var g in bulk)
         {
-            string? target = null; bool? met = null;
+            string? target = null, metText = "";
             if (g.System == "ours-pg")
             {
+                // Issue 16's targets, each met or missed on its own: p99 ≤ 1 s at 1,667/s and among 1,000,000 pending (the
+                // steady loads; a burst is judged by its drain rate), and ahead of every tuned peer everywhere.
                 var peers = bulk.Where(t => t.Section == g.Section && t.Load == g.Load && t.PgMode == g.PgMode && (t.System.StartsWith("hangfire", StringComparison.Ordinal) || t.System == "quartz")).ToList();
-                target = "p99 ≤ 1 s; ahead of every tuned peer (p99 and fired/s)";
-                met = g.Median("p99Ms") <= 1000 && peers.All(p => g.Median("p99Ms") < p.Median("p99Ms") && g.Median("firedPerSecond") >= p.Median("firedPerSecond"));
+                var ahead = peers.All(p => g.Median("p99Ms") < p.Median("p99Ms") && g.Median("firedPerSecond") >= p.Median("firedPerSecond"));
+                var p99Applies = g.Load == "1,667/s" || (g.Section == "timers-1m" && g.Load != "burst");
+                target = (p99Applies ? "p99 ≤ 1 s; " : "") + (peers.Count > 0 ? "ahead of every tuned peer (p99 and fired/s)" : "");
+                metText = (p99Applies ? $"p99: {Yes(g.Median("p99Ms") <= 1000)}" : "") + (p99Applies && peers.Count > 0 ? "; " : "") + (peers.Count > 0 ? $"peers: {Yes(ahead)}" : "");
             }
             if (g.Runs.FirstOrDefault(x => x["duePlanned"] is not null) is not { } r)
             {
-                md.AppendLine($"| {g.Section} ({g.Load}) | {Label(g.System, g.PgMode)} | failed: {g.Errors.Replace("|", "/").ReplaceLineEndings(" ")} | {target} | {Yes(met)} |");
+                md.AppendLine($"| {g.Section} ({g.Load}) | {Label(g.System, g.PgMode)} | failed: {g.Errors.Replace("|", "/").ReplaceLineEndings(" ")} | {target} | {metText} |");
                 continue;
             }
             var burst = (string?)r["windowSecondsPlanned"] is "0" or "0.0";
@@ -115,7 +119,7 @@ public static class Report
             var capped = g.Runs.Any(x => (double?)x["fired"] < (double?)x["due"]);
             var atLeast = capped ? "≥ " : "";
             md.AppendLine($"| {what} | {Label(g.System, g.PgMode)} | lateness p50 {atLeast}{g.Range("p50Ms", Stats.Ms)}, p99 {atLeast}{g.Range("p99Ms", Stats.Ms)}; fired {F0(g.Median("fired"))}/{r["duePlanned"]} " +
-                          $"at {g.Range("firedPerSecond", F0)}/s{drain}{misfires}; peak RSS {g.Range("peakRssMiB", F0)} MiB{seed}{Note(g, compact)} | {target} | {Yes(met)} |");
+                          $"at {g.Range("firedPerSecond", F0)}/s{drain}{misfires}; peak RSS {g.Range("peakRssMiB", F0)} MiB{seed}{Note(g, compact)} | {target} | {metText} |");
         }
         foreach (var g in groups.Where(g => g.Section == "start"))
             md.AppendLine($"| start (real app, HTTP) | {Label(g.System, g.PgMode)} | POST → 201 p50 {g.Range("acceptedP50Ms", Stats.Ms)}, p99 {g.Range("acceptedP99Ms", Stats.Ms)}; " +

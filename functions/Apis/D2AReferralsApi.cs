@@ -320,6 +320,9 @@ public static class D2AReferralsApi
         var actor = http.User.ToActor();
         var r = reference.Trim().ToUpperInvariant();
         if (!References.IsWellFormed(r) || WorkflowClient.TypeOf(r) != D2AReferral.Type) return Problems.NotFound(reference);
+        // A resend answered before gets its first answer, whatever the checks below would say now.
+        if (await workflows.AnsweredBeforeAsync(r, RequestChecks.IdempotencyKey(http, actor), ct) is { } before)
+            return Problems.For(before) is { } replayed ? replayed : TypedResults.Ok(new ReferralResult(before.Reference!, before.Status ?? ""));
         var instance = await workflows.LoadAsync(r, withTimeline: false, ct);
         if (instance is null) return Problems.NotFound(reference);
         if (instance.Row.Completed) return Problems.Conflict($"{r} is {instance.Row.Status.ToLowerInvariant()}.");

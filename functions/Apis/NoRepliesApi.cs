@@ -125,6 +125,9 @@ public static class NoRepliesApi
         if (!reference.StartsWith(NoReply.Type + "-", StringComparison.Ordinal) || !References.IsWellFormed(reference)) return Problems.NotFound(reference);
         if (!c.Ok) return Problems.Validation(c.Errors);
         var actor = http.User.ToActor();
+        // A resend answered before gets its first answer, whatever the checks below would say now.
+        if (await workflows.AnsweredBeforeAsync(reference, RequestChecks.IdempotencyKey(http, actor), ct) is { } before)
+            return Problems.For(before) is { } replayed ? replayed : TypedResults.Ok(new WorkflowStep(before.Reference!, before.Status ?? ""));
         var instance = await workflows.LoadAsync(reference, withTimeline: false, ct);
         if (instance is null || instance.State is not NoReply.State s) return Problems.NotFound(reference);
         if (Check(s, actor, input, reference, workflows.Clock.GetCurrentInstant()) is { } no) return Problems.From(no);

@@ -199,6 +199,31 @@ public sealed class WorkflowClient(DurableTaskClient client, IWorkflowStore stor
     }
 
     /// <summary>
+    /// The first answer to an input already sent to <paramref name="reference"/> with <paramref name="idempotencyKey"/>:
+    /// remembered, or — when a crash or a database outage came between the instance taking it and our remembering it —
+    /// still published by the instance (the key is the input's id); null when the key is new. The edges ask this before
+    /// their own checks, so a resend gets its first answer even when the checks would now refuse it (a referral its first
+    /// send closed is closed: the resend is told it closed it, not 409).
+    /// </summary>
+    public async Task<TransitionOutcome?> AnsweredBeforeAsync(string reference, string? idempotencyKey, CancellationToken ct = default)
+    {
+        if (idempotencyKey is null) return null;
+        if (await idempotency.FindCommandResultAsync(idempotencyKey, ct) is { } first) return Replay(first);
+        if (!IsOrchestrated(reference) || await client.GetInstanceAsync(reference, getInputsAndOutputs: false, ct) is not { } m) return null;
+        if (Published(m, reference, idempotencyKey) is not { } earlier) return null;
+        await RememberAsync(idempotencyKey, earlier, ct);
+        return earlier.Kind == OutcomeKind.Applied ? earlier with { Kind = OutcomeKind.Replayed } : earlier;
+    }
+
+    /// <summary>The outcome of input <paramref name="id"/> as the instance published it; null if it has not.</summary>
+    private static TransitionOutcome? Published(OrchestrationMetadata m, string reference, string id) =>
+        Status(m) is { } status && status.Outcomes.FirstOrDefault(o => o.Id == id) is { } outcome
+            ? outcome.Accepted
+                ? new TransitionOutcome(OutcomeKind.Applied, reference, status.Status)
+                : new TransitionOutcome(OutcomeKind.Rejected, reference, status.Status, new Rejection((RejectionKind)outcome.Status, outcome.Title, outcome.Detail ?? outcome.Title))
+            : null;
+
+    /// <summary>
     /// Puts a note on an orchestrated instance's timeline from outside it (e.g. a reply from someone not asked): sent
     /// as a <see cref="InputEvent.NoticeType"/> input, which the instance records and otherwise ignores.
     /// </summary>
@@ -237,10 +262,7 @@ public sealed class WorkflowClient(DurableTaskClient client, IWorkflowStore stor
         while (true)
         {
             var m = await client.GetInstanceAsync(reference, getInputsAndOutputs: false, ct);
-            if (m is not null && Status(m) is { } status && status.Outcomes.FirstOrDefault(o => o.Id == id) is { } outcome)
-                return outcome.Accepted
-                    ? new TransitionOutcome(OutcomeKind.Applied, reference, status.Status)
-                    : new TransitionOutcome(OutcomeKind.Rejected, reference, status.Status, new Rejection((RejectionKind)outcome.Status, outcome.Title, outcome.Detail ?? outcome.Title));
+            if (m is not null && Published(m, reference, id) is { } outcome) return outcome;
             if (m is { IsCompleted: true } || DateTime.UtcNow >= deadline) return null;
             // With our server in this process, its change signal wakes the wait at once; otherwise a short poll.
             if (signals is not null) await signals.WaitForInstanceAsync(reference, TimeSpan.FromMilliseconds(pause), ct);

@@ -470,6 +470,40 @@ public sealed class D2AReferralTests
     }
 
     [Fact]
+    public async Task A_resent_close_gets_its_first_answer_not_409_also_when_a_crash_lost_the_kept_result()
+    {
+        // The crash test found it: a close applied, its answer lost to a kill, and the resend told 409 "closed" by the
+        // API's own checks, which ran before the key was looked up.
+        await using var app = new CareWorkflowsApp();
+        var reference = await RaiseAsync(app);
+        var client = app.As(Roles.DischargeTeam);
+        async Task<HttpResponseMessage> CloseAsync(string key)
+        {
+            using var req = new HttpRequestMessage(HttpMethod.Post, $"/api/d2a/referrals/{reference}/close") { Content = JsonContent.Create(new { outcome = "NoOngoingNeed" }) };
+            req.Headers.Add("Idempotency-Key", key);
+            return await client.SendAsync(req);
+        }
+        var first = await CloseAsync("close-4411");
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var status = (await first.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString();
+
+        var resent = await CloseAsync("close-4411");
+        Assert.Equal(HttpStatusCode.OK, resent.StatusCode);
+        Assert.Equal(status, (await resent.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.Conflict, (await CloseAsync("close-5522")).StatusCode); // another close is refused
+
+        // A crash after the instance took the close but before its result was kept: the instance's published outcome answers.
+        await using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={app.DatabasePath}"))
+        {
+            await db.OpenAsync();
+            await using var delete = db.CreateCommand();
+            delete.CommandText = "DELETE FROM commands WHERE idempotency_key LIKE '%close-4411'";
+            Assert.Equal(1, await delete.ExecuteNonQueryAsync());
+        }
+        Assert.Equal(HttpStatusCode.OK, (await CloseAsync("close-4411")).StatusCode);
+    }
+
+    [Fact]
     public async Task A_resent_create_gets_the_first_referral_after_its_discharge_time_passed_and_after_a_crash_before_its_result_was_kept()
     {
         await using var app = new CareWorkflowsApp();
