@@ -96,7 +96,10 @@ public static class Report
                 // Issue 16's targets, each met or missed on its own: p99 ≤ 1 s at 1,667/s and among 1,000,000 pending (the
                 // steady loads; a burst is judged by its drain rate), and ahead of every tuned peer everywhere.
                 var peers = bulk.Where(t => t.Section == g.Section && t.Load == g.Load && t.PgMode == g.PgMode && (t.System.StartsWith("hangfire", StringComparison.Ordinal) || t.System == "quartz")).ToList();
-                var ahead = peers.All(p => g.Median("p99Ms") < p.Median("p99Ms") && g.Median("firedPerSecond") >= p.Median("firedPerSecond"));
+                // In a burst every system but the raw loop is still firing at the cap, so the p99s are the same lower bound:
+                // there the drain rate decides, with a p99 no worse.
+                var ahead = peers.All(p => (g.Load == "burst" ? g.Median("p99Ms") <= p.Median("p99Ms") : g.Median("p99Ms") < p.Median("p99Ms"))
+                                           && g.Median("firedPerSecond") >= p.Median("firedPerSecond"));
                 var p99Applies = g.Load == "1,667/s" || (g.Section == "timers-1m" && g.Load != "burst");
                 target = (p99Applies ? "p99 ≤ 1 s; " : "") + (peers.Count > 0 ? "ahead of every tuned peer (p99 and fired/s)" : "");
                 metText = (p99Applies ? $"p99: {Yes(g.Median("p99Ms") <= 1000)}" : "") + (p99Applies && peers.Count > 0 ? "; " : "") + (peers.Count > 0 ? $"peers: {Yes(ahead)}" : "");

@@ -118,12 +118,43 @@ public sealed class OwnPostgres : IAsyncDisposable
         }
         foreach (var p in victims.OrderBy(p => p.Id == postmaster ? 0 : 1))
             try { p.Kill(); } catch (InvalidOperationException) { }
-        foreach (var p in victims)
-            try { await p.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10)); } catch (InvalidOperationException) { }
+        // Gone means no longer in /proc or a zombie (its memory, and so the server's shared memory, released). A backend in
+        // the middle of an fsync can take a moment to die; PostgreSQL refuses to start while one still holds the memory.
+        var until = DateTime.UtcNow.AddSeconds(30);
+        bool Alive(int pid)
+        {
+            try { return File.ReadAllText($"/proc/{pid}/stat") is var stat && stat[(stat.LastIndexOf(')') + 2)] != 'Z'; }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+        }
+        while (victims.Any(p => Alive(p.Id)) && DateTime.UtcNow < until) await Task.Delay(50);
+        // A killed postmaster can linger as a zombie where PID 1 is slow to reap (this sandbox's init): pg_ctl would then take
+        // its pid for a live server and not start one. Every process is dead, so the lock file is stale: removed.
+        if (!victims.Any(p => Alive(p.Id))) File.Delete(pidFile);
     }
 
-    /// <summary>Starts the server again on its data directory (crash recovery replays the WAL); returns when it takes connections.</summary>
-    public Task RestartAsync() => RunScriptAsync(Port, Dir);
+    /// <summary>
+    /// Starts the server again on its data directory (crash recovery replays the WAL); returns when it takes connections.
+    /// Tried up to five times, two seconds apart, as an operator would if the first start found the old memory still held.
+    /// </summary>
+    public async Task RestartAsync()
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try { await RunScriptAsync(Port, Dir); return; }
+            catch (InvalidOperationException e) when (attempt < 5)
+            {
+                ProcessTestKit.Report($"PostgreSQL restart attempt {attempt} failed, trying again: {e.Message.ReplaceLineEndings(" ")} {LogTail()}");
+                await Task.Delay(2000);
+            }
+            catch (InvalidOperationException e) { throw new InvalidOperationException($"{e.Message}\n{LogTail()}", e); }
+        }
+    }
+
+    private string LogTail()
+    {
+        try { return "log: " + string.Join(" | ", File.ReadLines(Path.Combine(Dir, "log")).TakeLast(8)); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return ""; }
+    }
 
     private static async Task<string> RunScriptAsync(int port, string dir)
     {
